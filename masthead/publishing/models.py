@@ -1,0 +1,796 @@
+"""What the newsroom publishes: articles, authors, tags and sections, and site pages.
+
+URLs follow Ghost's so a newsroom that moves keeps every link: articles and standard
+pages are children of the home page (``/<slug>/``); tags and authors are plain models
+with their own pages at ``/tag/<slug>/`` and ``/author/<slug>/``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    TabbedInterface,
+    ObjectList,
+)
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.models import AbstractImage, AbstractRendition
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from masthead.identifiers import new_object_id
+
+from .blocks import ArticleBodyBlock, NavigationBlock, PageBodyBlock
+from .reading_time import count_words, display_minutes, reading_time_minutes
+
+# Slugs the site itself routes; a page with one of these would be unreachable.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "author",
+        "cms",
+        "documents",
+        "ghost",
+        "media",
+        "members",
+        "news-feed",
+        "rss",
+        "search",
+        "sitemap.xml",
+        "static",
+        "tag",
+        "account",
+        "api",
+    }
+)
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1F6FEB.")
+)
+
+
+def _ghost_id_field() -> models.CharField:  # type: ignore[type-arg]  # field factory
+    return models.CharField(
+        max_length=24,
+        unique=True,
+        default=new_object_id,
+        editable=False,
+        help_text=_("Stable public id, in Ghost's format."),
+    )
+
+
+# --- Images -----------------------------------------------------------------------
+
+
+class Photo(AbstractImage):
+    """A photo in the media library, with the caption and credit newsrooms print.
+
+    The credit belongs to the photo (the photographer or agency), so it is stored
+    once here; an article can still override caption and credit where it uses it.
+    """
+
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(
+        max_length=255, blank=True, help_text=_("Photographer and agency, e.g. “Ana Rusu / Reuters”.")
+    )
+
+    admin_form_fields = (
+        "title",
+        "file",
+        "description",
+        "caption",
+        "credit",
+        "collection",
+        "tags",
+        "focal_point_x",
+        "focal_point_y",
+        "focal_point_width",
+        "focal_point_height",
+    )
+
+    class Meta(AbstractImage.Meta):
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    @property
+    def alt_text(self) -> str:
+        return self.description or self.title
+
+
+class PhotoRendition(AbstractRendition):
+    image = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="renditions")
+
+    class Meta:
+        unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+
+# --- Tags and sections ------------------------------------------------------------
+
+
+class TagQuerySet(models.QuerySet["Tag"]):
+    def sections(self) -> TagQuerySet:
+        return self.filter(is_section=True).order_by("nav_order", "name")
+
+    def public(self) -> TagQuerySet:
+        return self.filter(visibility=Tag.Visibility.PUBLIC)
+
+
+class Tag(index.Indexed, models.Model):
+    """A label on articles. Sections are tags shown in the site's navigation."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        INTERNAL = "internal", _("Internal (never shown to readers)")
+
+    name = models.CharField(max_length=191)
+    slug = models.SlugField(max_length=191, unique=True)
+    description = models.TextField(blank=True)
+    accent_colour = models.CharField(
+        max_length=7, blank=True, validators=[colour_validator], help_text=_("Hex colour, e.g. #B3261E.")
+    )
+    is_section = models.BooleanField(
+        _("section"), default=False, help_text=_("Sections appear in the navigation and label articles.")
+    )
+    nav_order = models.PositiveSmallIntegerField(default=100)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    feature_image = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ghost_id = _ghost_id_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TagQuerySet.as_manager()
+
+    panels: ClassVar[list[Any]] = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("is_section"), FieldPanel("nav_order"), FieldPanel("accent_colour")]),
+        FieldPanel("visibility"),
+        FieldPanel("feature_image"),
+    ]
+    search_fields: ClassVar[list[Any]] = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.FilterField("is_section"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:tag", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.name.startswith("#"):
+            # Ghost's convention: a tag named "#something" is internal.
+            self.visibility = self.Visibility.INTERNAL
+
+
+# --- Authors and desks ------------------------------------------------------------
+
+
+class Desk(models.Model):
+    """A team in the newsroom, used to group people on the Team page."""
+
+    name = models.CharField(max_length=100, unique=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("desk")
+        verbose_name_plural = _("desks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuthorQuerySet(models.QuerySet["Author"]):
+    def on_team_page(self) -> AuthorQuerySet:
+        return (
+            self.filter(show_on_team_page=True)
+            .select_related("desk", "avatar")
+            .order_by("desk__sort_order", "desk__name", "team_order", "name")
+        )
+
+
+class Author(index.Indexed, models.Model):
+    """A public byline: a reporter, editor, contributor or newsroom staff member."""
+
+    name = models.CharField(max_length=191)
+    slug = models.SlugField(max_length=191, unique=True)
+    job_title = models.CharField(
+        max_length=191, blank=True, help_text=_("Shown beside the byline, e.g. “North American news editor”.")
+    )
+    bio = models.TextField(blank=True)
+    avatar = models.ForeignKey(
+Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cover_image = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.CharField(max_length=191, blank=True)
+    website = models.URLField(blank=True)
+    x_handle = models.CharField(_("X (Twitter) handle"), max_length=50, blank=True)
+    bluesky_handle = models.CharField(max_length=100, blank=True)
+    facebook = models.CharField(_("Facebook username"), max_length=100, blank=True)
+    instagram = models.CharField(_("Instagram username"), max_length=100, blank=True)
+    linkedin = models.URLField(_("LinkedIn profile"), blank=True)
+    mastodon = models.URLField(_("Mastodon profile"), blank=True)
+    email = models.EmailField(
+        blank=True, help_text=_("Private: used for notifications, never shown to readers.")
+    )
+    user = models.OneToOneField(
+        "staff.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+        help_text=_("The staff account that writes under this byline, if any."),
+    )
+    desk = models.ForeignKey(Desk, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
+    show_on_team_page = models.BooleanField(default=True)
+    team_order = models.PositiveSmallIntegerField(default=100)
+    ghost_id = _ghost_id_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorQuerySet.as_manager()
+
+    panels: ClassVar[list[Any]] = [
+        MultiFieldPanel(
+            [FieldPanel("name"), FieldPanel("slug"), FieldPanel("job_title"), FieldPanel("bio"), FieldPanel("avatar")],
+            heading=_("Byline"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("location"),
+                FieldPanel("website"),
+                FieldRowPanel([FieldPanel("x_handle"), FieldPanel("bluesky_handle")]),
+                FieldRowPanel([FieldPanel("facebook"), FieldPanel("instagram")]),
+                FieldRowPanel([FieldPanel("linkedin"), FieldPanel("mastodon")]),
+            ],
+            heading=_("Links"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("desk"),
+                FieldRowPanel([FieldPanel("show_on_team_page"), FieldPanel("team_order")]),
+                FieldPanel("user"),
+                FieldPanel("email"),
+                FieldPanel("cover_image"),
+            ],
+            heading=_("Newsroom"),
+        ),
+    ]
+    search_fields: ClassVar[list[Any]] = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("job_title"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:author", kwargs={"slug": self.slug})
+
+    @property
+    def social_links(self) -> list[tuple[str, str]]:
+        """(label, url) pairs for the author card, in a fixed order."""
+        links = []
+        if self.website:
+            links.append(("Website", self.website))
+        if self.x_handle:
+            links.append(("X", f"https://x.com/{self.x_handle.lstrip('@')}"))
+        if self.bluesky_handle:
+            links.append(("Bluesky", f"https://bsky.app/profile/{self.bluesky_handle.lstrip('@')}"))
+        if self.facebook:
+            links.append(("Facebook", f"https://www.facebook.com/{self.facebook}"))
+        if self.instagram:
+            links.append(("Instagram", f"https://www.instagram.com/{self.instagram}"))
+        if self.linkedin:
+            links.append(("LinkedIn", self.linkedin))
+        if self.mastodon:
+            links.append(("Mastodon", self.mastodon))
+        return links
+
+
+# --- Articles ---------------------------------------------------------------------
+
+
+class ArticleFormat(models.TextChoices):
+    ARTICLE = "article", _("News article")
+    BRIEF = "brief", _("Brief (News Feed item)")
+    ANALYSIS = "analysis", _("Analysis")
+    OPINION = "opinion", _("Opinion")
+    EXPLAINER = "explainer", _("Explainer")
+    INTERVIEW = "interview", _("Interview")
+    INVESTIGATION = "investigation", _("Investigation")
+    VIDEO = "video", _("Video")
+
+
+class ArticlePageQuerySet(PageQuerySet):
+    def briefs(self) -> ArticlePageQuerySet:
+        return self.filter(format=ArticleFormat.BRIEF)
+
+    def stories(self) -> ArticlePageQuerySet:
+        """Everything but briefs: what fills the main columns of the site."""
+        return self.exclude(format=ArticleFormat.BRIEF)
+
+    def videos(self) -> ArticlePageQuerySet:
+        return self.filter(format=ArticleFormat.VIDEO)
+
+    def in_section(self, section: Tag) -> ArticlePageQuerySet:
+        return self.filter(section=section)
+
+    def with_tag(self, tag: Tag) -> ArticlePageQuerySet:
+        """Articles filed under ``tag`` as their section or as one of their tags."""
+        tagged = ArticlePage.tags.through.objects.filter(tag=tag).values("articlepage_id")
+        return self.filter(models.Q(section=tag) | models.Q(pk__in=tagged))
+
+    def by_author(self, author: Author) -> ArticlePageQuerySet:
+        return self.filter(pk__in=ArticleAuthor.objects.filter(author=author).values("page_id"))
+
+    def newest_first(self) -> ArticlePageQuerySet:
+        return self.order_by("-first_published_at", "-pk")
+
+    def for_listing(self) -> ArticlePageQuerySet:
+        """Everything an article card shows, fetched in a constant number of queries."""
+        return self.select_related("section", "lead_image").prefetch_related(
+            Prefetch(
+                "article_authors",
+                queryset=ArticleAuthor.objects.select_related("author").order_by("sort_order"),
+            ),
+        ).defer("body")
+
+
+ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
+
+
+class ArticlePage(Page):
+    """A story: news article, brief, analysis, opinion, video and other formats.
+
+    The headline is Wagtail's ``title``; the first publication time is Wagtail's
+    ``first_published_at`` (editable, for back-dated imports) and "Updated" is shown
+    only when an editor sets ``updated_at``, so fixing a typo does not re-date a story.
+    """
+
+    dek = models.TextField(
+        _("standfirst"), blank=True, help_text=_("One or two sentences under the headline; used as the excerpt.")
+    )
+    format = models.CharField(max_length=20, choices=ArticleFormat.choices, default=ArticleFormat.ARTICLE)
+    section = models.ForeignKey(
+        Tag,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="section_articles",
+        limit_choices_to={"is_section": True},
+        help_text=_("The primary section, shown above the headline."),
+    )
+    tags = ParentalManyToManyField(Tag, blank=True, related_name="articles")
+    lead_image = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_image_caption = models.CharField(
+        max_length=500, blank=True, help_text=_("Leave empty to use the image's caption.")
+    )
+    lead_image_credit = models.CharField(
+        max_length=255, blank=True, help_text=_("Leave empty to use the image's credit.")
+    )
+    lead_image_alt = models.CharField(
+        _("lead image alt text"),
+        max_length=500,
+        blank=True,
+        help_text=_("Leave empty to use the image's description."),
+    )
+    lead_video_url = models.URLField(
+        blank=True, help_text=_("A YouTube or Vimeo address; shown instead of the lead image.")
+    )
+    body = StreamField(ArticleBodyBlock(), blank=True)
+    updated_at = models.DateTimeField(
+        _("updated"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the story changed in substance; readers see “Updated …”."),
+    )
+    is_featured = models.BooleanField(_("featured"), default=False)
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    image_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    reading_time = models.PositiveSmallIntegerField(default=0, editable=False)
+    ghost_id = _ghost_id_field()
+
+    objects = ArticlePageManager()
+
+    parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
+    subpage_types: ClassVar[list[str]] = []
+    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id"]
+
+    content_panels: ClassVar[list[Any]] = [
+        FieldPanel("title", heading=_("Headline")),
+        FieldPanel("dek"),
+        FieldRowPanel([FieldPanel("format"), FieldPanel("section")]),
+        InlinePanel("article_authors", label=_("Authors (first is primary)"), min_num=0),
+        MultiFieldPanel(
+            [
+                FieldPanel("lead_image"),
+                FieldPanel("lead_image_caption"),
+                FieldPanel("lead_image_credit"),
+                FieldPanel("lead_image_alt"),
+                FieldPanel("lead_video_url"),
+            ],
+            heading=_("Lead image or video"),
+        ),
+        FieldPanel("body"),
+        InlinePanel("notes", label=_("Corrections and updates")),
+    ]
+    promote_panels: ClassVar[list[Any]] = [
+        *Page.promote_panels,
+        FieldPanel("tags"),
+        FieldPanel("is_featured"),
+    ]
+    settings_panels: ClassVar[list[Any]] = [
+        *Page.settings_panels,
+        FieldRowPanel([FieldPanel("first_published_at"), FieldPanel("updated_at")], heading=_("Dates")),
+    ]
+    search_fields: ClassVar[list[Any]] = [
+        *Page.search_fields,
+        index.SearchField("dek"),
+        index.SearchField("body"),
+        index.FilterField("format"),
+        index.FilterField("section"),
+        index.FilterField("first_published_at"),
+        index.RelatedFields("article_authors", [index.RelatedFields("author", [index.SearchField("name")])]),
+        index.RelatedFields("tags", [index.SearchField("name")]),
+    ]
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived, not business logic: listings show "N min read" without loading
+        # every body, so the counts are stored with each saved version.
+        self.word_count, self.image_count = self._count_words_and_images()
+        self.reading_time = reading_time_minutes(word_count=self.word_count, image_count=self.image_count)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        check_slug_not_reserved(self.slug)
+        if self.lead_video_url:
+            from .blocks import parse_video_url
+
+            if parse_video_url(self.lead_video_url) is None:
+                raise ValidationError(
+                    {"lead_video_url": _("Use the address of a YouTube or Vimeo video.")}
+                )
+
+    def _count_words_and_images(self) -> tuple[int, int]:
+        words = 0
+        images = 1 if self.lead_image_id else 0
+        for block in self.body:
+            kind, value = block.block_type, block.value
+            if kind == "paragraph":
+                words += count_words(value.source)
+            elif kind == "heading":
+                words += count_words(value["text"])
+            elif kind == "pull_quote":
+                words += count_words(value["quote"]) + count_words(value["attribution"] or "")
+            elif kind == "editors_note":
+                words += count_words(value["text"].source)
+            elif kind == "image":
+                images += 1
+                words += count_words(value["caption"] or "")
+        return words, images
+
+    @property
+    def minutes_to_read(self) -> int:
+        return display_minutes(self.reading_time)
+
+    @property
+    def is_brief(self) -> bool:
+        return self.format == ArticleFormat.BRIEF
+
+    @property
+    def is_opinion(self) -> bool:
+        return self.format == ArticleFormat.OPINION
+
+    @cached_property
+    def ordered_authors(self) -> list[Author]:
+        """Authors in byline order; uses the prefetch from ``for_listing`` when present."""
+        return [credit.author for credit in self.article_authors.all()]
+
+    @property
+    def primary_author(self) -> Author | None:
+        authors = self.ordered_authors
+        return authors[0] if authors else None
+
+    @property
+    def excerpt(self) -> str:
+        """The dek, or the opening words of the body, as Ghost derives its excerpt."""
+        if self.dek:
+            return self.dek
+        for block in self.body:
+            if block.block_type == "paragraph":
+                return Truncator(strip_tags(block.value.source)).chars(300)
+        return ""
+
+    @property
+    def lead_caption(self) -> str:
+        return self.lead_image_caption or (self.lead_image.caption if self.lead_image else "")
+
+    @property
+    def lead_credit(self) -> str:
+        return self.lead_image_credit or (self.lead_image.credit if self.lead_image else "")
+
+    @property
+    def lead_alt(self) -> str:
+        return self.lead_image_alt or (self.lead_image.alt_text if self.lead_image else "")
+
+    @property
+    def lead_video(self) -> tuple[str, str] | None:
+        from .blocks import parse_video_url
+
+        return parse_video_url(self.lead_video_url) if self.lead_video_url else None
+
+    @property
+    def published_notes(self) -> list[ArticleNote]:
+        return sorted(self.notes.all(), key=lambda note: note.noted_at)
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .listings import article_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(article_page_context(self))
+        return context
+
+
+class ArticleAuthor(Orderable):
+    """One byline on an article; the first by ``sort_order`` is the primary author."""
+
+    page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="article_authors")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="credits")
+
+    panels: ClassVar[list[Any]] = [FieldPanel("author")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("author")
+        constraints = [models.UniqueConstraint(fields=["page", "author"], name="unique_author_per_article")]
+
+    def __str__(self) -> str:
+        return str(self.author)
+
+
+class ArticleNote(Orderable):
+    """A correction, clarification or update appended to a published article."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction")
+        CLARIFICATION = "clarification", _("Clarification")
+        UPDATE = "update", _("Update")
+
+    page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CORRECTION)
+    noted_at = models.DateTimeField(default=timezone.now)
+    text = RichTextField(features=["bold", "italic", "link"])
+
+    panels: ClassVar[list[Any]] = [FieldRowPanel([FieldPanel("kind"), FieldPanel("noted_at")]), FieldPanel("text")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("correction or update")
+        verbose_name_plural = _("corrections and updates")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.noted_at:%Y-%m-%d})"
+
+
+def check_slug_not_reserved(slug: str) -> None:
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(
+            {"slug": _("“%(slug)s” is used by the site itself; choose another slug.") % {"slug": slug}}
+        )
+
+
+# --- Site pages -------------------------------------------------------------------
+
+
+class HomePage(Page):
+    """The front page: top stories, latest by section, the News Feed and video."""
+
+    intro = models.CharField(max_length=255, blank=True, help_text=_("Optional line under the masthead."))
+    stories_per_section = models.PositiveSmallIntegerField(default=4)
+    news_feed_size = models.PositiveSmallIntegerField(default=12)
+
+    parent_page_types: ClassVar[list[str]] = ["wagtailcore.Page"]
+    subpage_types: ClassVar[list[str]] = ["publishing.ArticlePage", "publishing.StandardPage", "publishing.TeamPage"]
+
+    content_panels: ClassVar[list[Any]] = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        InlinePanel("top_stories", label=_("Top stories (in order)"), max_num=7),
+        FieldRowPanel([FieldPanel("stories_per_section"), FieldPanel("news_feed_size")], heading=_("Layout")),
+    ]
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .listings import home_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(home_page_context(self))
+        return context
+
+
+class HomeTopStory(Orderable):
+    page = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="top_stories")
+    article = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
+
+    panels: ClassVar[list[Any]] = [FieldPanel("article")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("top story")
+
+
+class StandardPage(Page):
+    """A page such as About, Contact or the corrections policy."""
+
+    intro = models.TextField(blank=True)
+    body = StreamField(PageBodyBlock(), blank=True)
+
+    parent_page_types: ClassVar[list[str]] = ["publishing.HomePage", "publishing.StandardPage"]
+    subpage_types: ClassVar[list[str]] = ["publishing.StandardPage"]
+    content_panels: ClassVar[list[Any]] = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields: ClassVar[list[Any]] = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("standard page")
+
+    def clean(self) -> None:
+        super().clean()
+        check_slug_not_reserved(self.slug)
+
+
+class TeamPage(Page):
+    """The newsroom's masthead: everyone on the team, grouped by desk."""
+
+    intro = models.TextField(blank=True)
+
+    parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
+    subpage_types: ClassVar[list[str]] = []
+    content_panels: ClassVar[list[Any]] = [*Page.content_panels, FieldPanel("intro")]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("team page")
+
+    def clean(self) -> None:
+        super().clean()
+        check_slug_not_reserved(self.slug)
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .listings import team_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(team_page_context())
+        return context
+
+
+# --- Site settings ----------------------------------------------------------------
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+@register_setting(icon="site")
+class SiteSettings(ClusterableModel, BaseSiteSetting):
+    """The publication's identity, navigation and footer, edited in the admin."""
+
+    publication_name = models.CharField(max_length=100, default="masthead")
+    tagline = models.CharField(max_length=200, blank=True)
+    logo = models.ForeignKey(
+Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    timezone = models.CharField(
+        max_length=64,
+        choices=_timezone_choices,
+        default="UTC",
+        help_text=_("Times on the site are shown in this timezone."),
+    )
+    accent_colour = models.CharField(max_length=7, default="#B3261E", validators=[colour_validator])
+    navigation = StreamField(
+        NavigationBlock(),
+        blank=True,
+        help_text=_("Leave empty to list the sections in their navigation order."),
+    )
+    footer_text = RichTextField(blank=True, features=["bold", "italic", "link"])
+    footer_links = StreamField(NavigationBlock(), blank=True)
+    copyright_holder = models.CharField(max_length=200, blank=True)
+    x_url = models.URLField(_("X (Twitter)"), blank=True)
+    facebook_url = models.URLField(_("Facebook"), blank=True)
+    instagram_url = models.URLField(_("Instagram"), blank=True)
+    youtube_url = models.URLField(_("YouTube"), blank=True)
+    telegram_url = models.URLField(_("Telegram"), blank=True)
+    bluesky_url = models.URLField(_("Bluesky"), blank=True)
+    tiktok_url = models.URLField(_("TikTok"), blank=True)
+    linkedin_url = models.URLField(_("LinkedIn"), blank=True)
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("publication_name"),
+                    FieldPanel("tagline"),
+                    FieldPanel("logo"),
+                    FieldRowPanel([FieldPanel("timezone"), FieldPanel("accent_colour")]),
+                ],
+                heading=_("Publication"),
+            ),
+            ObjectList([FieldPanel("navigation")], heading=_("Navigation")),
+            ObjectList(
+                [FieldPanel("footer_text"), FieldPanel("footer_links"), FieldPanel("copyright_holder")],
+                heading=_("Footer"),
+            ),
+            ObjectList(
+                [
+                    FieldPanel("x_url"),
+                    FieldPanel("facebook_url"),
+                    FieldPanel("instagram_url"),
+                    FieldPanel("youtube_url"),
+                    FieldPanel("telegram_url"),
+                    FieldPanel("bluesky_url"),
+                    FieldPanel("tiktok_url"),
+                    FieldPanel("linkedin_url"),
+                ],
+                heading=_("Social"),
+            ),
+        ]
+    )
+
+    class Meta:
+        verbose_name = _("site settings")
+
+    @property
+    def social_links(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("X", self.x_url),
+            ("Facebook", self.facebook_url),
+            ("Instagram", self.instagram_url),
+            ("YouTube", self.youtube_url),
+            ("Telegram", self.telegram_url),
+            ("Bluesky", self.bluesky_url),
+            ("TikTok", self.tiktok_url),
+            ("LinkedIn", self.linkedin_url),
+        ]
+        return [(label, url) for label, url in pairs if url]

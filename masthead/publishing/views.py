@@ -1,0 +1,63 @@
+"""Listing pages that are not Wagtail pages: tags, authors and the News Feed.
+
+They live outside the page tree so their URLs are Ghost's (``/tag/<slug>/``,
+``/author/<slug>/``) whatever the tree looks like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from .listings import live_articles, listing_batch, site_for
+from .models import Author, Tag
+from .paging import Batch
+
+
+def _listing_response(
+    request: HttpRequest, *, template: str, batch: Batch, more_url: str, context: dict[str, Any]  # type: ignore[type-arg]  # articles
+) -> HttpResponse:
+    """The full page, or only the next items when "Show More" asks with ``partial=1``."""
+    context = {**context, "batch": batch, "more_url": more_url}
+    if request.GET.get("partial") == "1":
+        return TemplateResponse(request, "components/listing_batch.html", context)
+    return TemplateResponse(request, template, context)
+
+
+def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag.objects.public(), slug=slug)
+    articles = live_articles(site_for(request)).with_tag(tag)
+    return _listing_response(
+        request,
+        template="publishing/tag_page.html",
+        batch=listing_batch(articles, request),
+        more_url=reverse("publishing:tag", kwargs={"slug": slug}),
+        context={"tag": tag},
+    )
+
+
+def author_page(request: HttpRequest, slug: str) -> HttpResponse:
+    author = get_object_or_404(Author.objects.select_related("avatar", "cover_image"), slug=slug)
+    articles = live_articles(site_for(request)).by_author(author)
+    return _listing_response(
+        request,
+        template="publishing/author_page.html",
+        batch=listing_batch(articles, request),
+        more_url=reverse("publishing:author", kwargs={"slug": slug}),
+        context={"author": author},
+    )
+
+
+def news_feed(request: HttpRequest) -> HttpResponse:
+    articles = live_articles(site_for(request)).briefs()
+    return _listing_response(
+        request,
+        template="publishing/news_feed.html",
+        batch=listing_batch(articles, request, size=20),
+        more_url=reverse("publishing:news_feed"),
+        context={},
+    )

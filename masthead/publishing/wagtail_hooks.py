@@ -1,0 +1,114 @@
+"""Admin wiring: snippets for tags, authors and desks, and a filterable article list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views.pages.listing import PageFilterSet
+from wagtail.admin.viewsets.pages import PageListingViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import ArticleFormat, ArticlePage, Author, Desk, Tag
+
+
+class ArticleFilterSet(PageFilterSet):
+    section = django_filters.ModelChoiceFilter(
+        label=_("Section"), queryset=Tag.objects.filter(is_section=True)
+    )
+    author = django_filters.ModelChoiceFilter(
+        label=_("Author"), queryset=Author.objects.all(), method="filter_author"
+    )
+    format = django_filters.ChoiceFilter(label=_("Format"), choices=ArticleFormat.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[
+            ("live", _("Published")),
+            ("draft", _("Draft")),
+            ("scheduled", _("Scheduled")),
+            ("changes", _("Published, with unpublished changes")),
+        ],
+        method="filter_status",
+    )
+
+    class Meta:
+        model = ArticlePage
+        fields: list[str] = []
+
+    def filter_author(self, queryset: QuerySet[Any], name: str, value: Author | None) -> QuerySet[Any]:
+        if value is None:
+            return queryset
+        return queryset.filter(article_authors__author=value).distinct()
+
+    def filter_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "live":
+            return queryset.filter(live=True)
+        if value == "draft":
+            return queryset.filter(live=False, scheduled_revision__isnull=True)
+        if value == "scheduled":
+            return queryset.filter(scheduled_revision__isnull=False)
+        if value == "changes":
+            return queryset.filter(live=True, has_unpublished_changes=True)
+        return queryset
+
+
+class ArticleListingViewSet(PageListingViewSet):
+    """All articles in one flat list, newest first, filterable by section and author."""
+
+    model = ArticlePage
+    icon = "doc-full"
+    menu_label = _("Articles")
+    menu_order = 150
+    add_to_admin_menu = True
+    name = "articles"
+    filterset_class = ArticleFilterSet
+    columns = [
+        *PageListingViewSet.columns,
+        Column("section", label=_("Section"), accessor="section"),
+        Column("format", label=_("Format"), accessor="get_format_display"),
+        DateColumn("first_published_at", label=_("Published"), sort_key="first_published_at"),
+    ]
+
+
+@hooks.register("register_admin_viewset")
+def register_article_listing() -> ArticleListingViewSet:
+    return ArticleListingViewSet()
+
+
+class TagViewSet(SnippetViewSet):
+    model = Tag
+    icon = "tag"
+    list_display = ["name", "slug", "is_section", "nav_order", "visibility"]
+    list_filter = ["is_section", "visibility"]
+    search_fields = ["name", "slug"]
+    ordering = ["-is_section", "nav_order", "name"]
+
+
+class AuthorViewSet(SnippetViewSet):
+    model = Author
+    icon = "user"
+    list_display = ["name", "job_title", "desk", "show_on_team_page"]
+    list_filter = ["desk", "show_on_team_page"]
+    search_fields = ["name", "job_title"]
+
+
+class DeskViewSet(SnippetViewSet):
+    model = Desk
+    icon = "group"
+    list_display = ["name", "sort_order"]
+
+
+class NewsroomGroup(SnippetViewSetGroup):
+    menu_label = _("Newsroom")
+    menu_icon = "group"
+    menu_order = 160
+    items = (TagViewSet, AuthorViewSet, DeskViewSet)
+
+
+register_snippet(NewsroomGroup)
+

@@ -1,0 +1,240 @@
+"""Every setting masthead has, read from ``MASTHEAD_*`` environment variables.
+
+With no variable set, masthead runs on its embedded defaults: SQLite, a file cache,
+the database task queue and local media, all kept under ``var/`` in the current
+directory. Each integration (PostgreSQL, Redis, RQ, SMTP) is switched on by its own
+variable; ``docs/reference/settings.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+env = environ.Env()
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.str("MASTHEAD_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+
+
+def _secret_key() -> str:
+    """Read the key from the environment or from ``var/secret_key``, made on first run.
+
+    Generating the key once and keeping it means sessions and signed links survive a
+    restart of the demo; production settings insist on the environment variable.
+    """
+    if key := env.str("MASTHEAD_SECRET_KEY", default=""):
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("MASTHEAD_DEBUG", default=False)
+
+MASTHEAD_SITE_URL = env.str("MASTHEAD_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_site_host = urlsplit(MASTHEAD_SITE_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = env.list(
+    "MASTHEAD_ALLOWED_HOSTS", default=[_site_host, "127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("MASTHEAD_CSRF_TRUSTED_ORIGINS", default=[MASTHEAD_SITE_URL])
+MASTHEAD_SUPPORT_EMAIL = env.str("MASTHEAD_SUPPORT_EMAIL", default="support@example.org")
+
+INSTALLED_APPS = [
+    "masthead",
+    "masthead.staff",
+    "masthead.membership",
+    "masthead.publishing",
+    "masthead.newsletters",
+    "masthead.contentapi",
+    "masthead.theme",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "django_tasks_db",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.sitemaps",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "masthead.publishing.middleware.SiteTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "masthead.urls"
+WSGI_APPLICATION = "masthead.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # A newsroom overrides the default theme by putting its own folder first.
+        "DIRS": env.list("MASTHEAD_THEME_DIRS", default=[]),
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+_sqlite_path = DATA_DIR / "masthead.sqlite3"
+DATABASES = {
+    "default": env.db_url("MASTHEAD_DATABASE_URL", default=f"sqlite:///{_sqlite_path}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets readers and the worker run while a request writes;
+            # IMMEDIATE transactions take the write lock up front instead of failing
+            # half-way with "database is locked".
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("MASTHEAD_DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------
+MASTHEAD_REDIS_URL = env.str("MASTHEAD_REDIS_URL", default="")
+if MASTHEAD_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": MASTHEAD_REDIS_URL,
+            "KEY_PREFIX": env.str("MASTHEAD_CACHE_PREFIX", default="masthead"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# --- Background tasks -----------------------------------------------------------
+# "database" needs nothing but the database; "rq" runs on Redis with N workers.
+MASTHEAD_TASK_BACKEND = env.str("MASTHEAD_TASK_BACKEND", default="database")
+TASK_QUEUES = ["default", "newsletters"]
+if MASTHEAD_TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": MASTHEAD_REDIS_URL} for name in TASK_QUEUES}
+    INSTALLED_APPS.append("django_rq")
+elif MASTHEAD_TASK_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+# How often the worker's scheduler looks for due periodic jobs (scheduled publishing).
+MASTHEAD_SCHEDULER_INTERVAL = env.float("MASTHEAD_SCHEDULER_INTERVAL", default=15.0)
+
+# --- Auth -----------------------------------------------------------------------
+AUTH_USER_MODEL = "staff.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "wagtailadmin_login"
+
+# --- Internationalisation ---------------------------------------------------------
+LANGUAGE_CODE = env.str("MASTHEAD_LANGUAGE_CODE", default="en-us")
+# Stored times are UTC; pages show them in the site's timezone (Site settings).
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and media -----------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env.str("MASTHEAD_STATIC_ROOT", default=str(DATA_DIR / "static"))
+MEDIA_URL = env.str("MASTHEAD_MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.str("MASTHEAD_MEDIA_ROOT", default=str(DATA_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Uploaded media are served by the app itself unless a web server or bucket does it.
+MASTHEAD_SERVE_MEDIA = env.bool("MASTHEAD_SERVE_MEDIA", default=True)
+
+# --- Email ----------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("MASTHEAD_EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("MASTHEAD_DEFAULT_FROM_EMAIL", default="newsroom@example.org")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Wagtail --------------------------------------------------------------------
+WAGTAIL_SITE_NAME = env.str("MASTHEAD_SITE_NAME", default="masthead")
+WAGTAILADMIN_BASE_URL = MASTHEAD_SITE_URL
+WAGTAILIMAGES_IMAGE_MODEL = "publishing.Photo"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAILEMBEDS_RESPONSIVE_HTML = True
+WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
+WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+
+# --- Security -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("MASTHEAD_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
+}
