@@ -7,3 +7,5 @@ class PublishingConfig(AppConfig):
     name = "masthead.publishing"
     label = "publishing"
     verbose_name = "Publishing"
+    # (job, seconds): run by `masthead worker`'s scheduler; see masthead/scheduler.py.
+    periodic_jobs = [("masthead.publishing.jobs.publish_scheduled_pages", 15)]

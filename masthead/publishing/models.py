@@ -497,21 +497,21 @@ class ArticlePage(Page):
                 )
 
     def _count_words_and_images(self) -> tuple[int, int]:
+        # Raw block data, not block values: counting must not load every image and
+        # linked page of the body from the database.
         words = 0
         images = 1 if self.lead_image_id else 0
-        for block in self.body:
-            kind, value = block.block_type, block.value
+        for block in self.body.raw_data:
+            kind, value = block["type"], block["value"]
             if kind == "paragraph":
-                words += count_words(value.source)
-            elif kind == "heading":
-                words += count_words(value["text"])
+                words += count_words(value or "")
+            elif kind in {"heading", "editors_note"}:
+                words += count_words(value.get("text") or "")
             elif kind == "pull_quote":
-                words += count_words(value["quote"]) + count_words(value["attribution"] or "")
-            elif kind == "editors_note":
-                words += count_words(value["text"].source)
+                words += count_words(value.get("quote") or "") + count_words(value.get("attribution") or "")
             elif kind == "image":
                 images += 1
-                words += count_words(value["caption"] or "")
+                words += count_words(value.get("caption") or "")
         return words, images
 
     @property

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from masthead.demo import SIZES, DemoError, build_demo_newsroom
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty site with the demo newsroom: sections, authors with avatars, "
+        "articles and briefs with generated photos, videos, corrections and pages."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--size",
+            choices=list(SIZES),
+            default="small",
+            help="small: ~340 articles over 90 days; large: 30,000 over three years, for benchmarks.",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Random seed, for a repeatable newsroom.")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Exit successfully without changes when the site already has content.",
+        )
+
+    def handle(self, *args: Any, size: str, seed: int, if_empty: bool, **options: Any) -> None:
+        from masthead.demo import site_is_empty
+
+        if not site_is_empty():
+            if if_empty:
+                self.stdout.write("The site already has content; keeping it.")
+                return
+            raise CommandError(
+                "This site already has content; seed_demo only fills an empty site "
+                "(nothing was changed). Remove var/ or point MASTHEAD_DATABASE_URL at an empty database."
+            )
+        total = SIZES[size][0]
+        with tqdm(total=total, unit="article", desc="Building the demo newsroom", disable=options["verbosity"] < 1) as bar:
+            try:
+                summary = build_demo_newsroom(size=size, seed=seed, progress=bar.update)
+            except DemoError as error:
+                raise CommandError(str(error)) from error
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {summary.articles} articles, {summary.briefs} briefs and "
+                f"{summary.videos} videos by {summary.authors} people in {summary.sections} sections."
+            )
+        )
+        self.stdout.write(f"Admin login: {summary.admin_username} / {summary.admin_password}")
