@@ -17,6 +17,9 @@ def main(default_settings: str = "masthead.settings.production") -> None:
 
     try:
         execute_from_command_line(sys.argv)
+    except KeyboardInterrupt:
+        # Ctrl-C is how operators stop `serve` and `worker`: no traceback for it.
+        sys.exit(130)
     except ImproperlyConfigured as error:
         # A missing variable is an operator's mistake, not a crash: one clear line.
         sys.stderr.write(f"masthead: {error}\n")

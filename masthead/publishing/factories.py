@@ -93,6 +93,9 @@ class ArticlePageFactory(wagtail_factories.PageFactory):
     )
     first_published_at = factory.LazyFunction(timezone.now)
     live = True
+    # ClusterableModel accepts its parental many-to-many values as constructor
+    # arguments and saves them with the page.
+    tags = factory.LazyFunction(list)
 
     class Meta:
         model = ArticlePage
@@ -109,10 +112,6 @@ class ArticlePageFactory(wagtail_factories.PageFactory):
                 ArticleAuthor(page=self, author=author, sort_order=i) for i, author in enumerate(extracted)
             )
 
-    @factory.post_generation
-    def tags(self, create: bool, extracted: list[Tag] | None, **kwargs: Any) -> None:
-        if create and extracted:
-            self.tags.set(extracted)
 
 
 class ArticleNoteFactory(factory.django.DjangoModelFactory[ArticleNote]):

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from wagtail.models import Site
 
-from .models import ArticlePage, Author, HomePage, Tag
+from .models import ArticleFormat, ArticlePage, Author, HomePage, Tag
 from .paging import Batch, Cursor, paginate
 
 LISTING_SIZE = 12
@@ -39,51 +39,45 @@ def listing_batch(articles: Any, request: HttpRequest, *, size: int = LISTING_SI
     return paginate(articles, cursor=cursor, size=size)
 
 
-def _in_id_order(articles: Iterable[ArticlePage], ids: list[int]) -> list[ArticlePage]:
-    by_id = {article.pk: article for article in articles}
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
 def home_page_context(home: HomePage) -> dict[str, Any]:
+    """Top stories, latest, per-section blocks, News Feed and video strip of the home page.
+
+    Each block first picks its article ids with a cheap query; then one query (plus
+    two prefetches) loads every card, so the page costs the same number of queries
+    for a young site as for an archive of tens of thousands of articles.
+    """
     site = home.get_site()
-    articles = live_articles(site)
-    stories = articles.stories()
+    ids = ArticlePage.objects.live().in_site(site).stories().newest_first().values_list("pk", flat=True)
 
-    top_ids = [row.article_id for row in home.top_stories.all()]
-    top = _in_id_order(stories.filter(pk__in=top_ids), top_ids)
-    if len(top) < 5:
+    curated = [row.article_id for row in home.top_stories.all()]
+    live_curated = set(ids.filter(pk__in=curated))
+    top_ids = [pk for pk in curated if pk in live_curated]
+    if len(top_ids) < 5:
         # An editor who curated fewer than five still gets a full top block.
-        extra = stories.exclude(pk__in=[a.pk for a in top]).newest_first()[: 5 - len(top)]
-        top.extend(extra)
-    shown = {article.pk for article in top}
-
-    latest = list(stories.exclude(pk__in=shown).newest_first()[:8])
-    shown.update(article.pk for article in latest)
-
-    # One cheap id query per section, then one fetch for all cards: the count
-    # depends on the number of sections, never on the size of the archive.
-    sections = list(Tag.objects.sections())
-    section_ids: dict[int, list[int]] = {}
-    base = ArticlePage.objects.live().in_site(site).stories().exclude(pk__in=shown)
-    for section in sections:
-        section_ids[section.pk] = list(
-            base.filter(section=section).newest_first().values_list("pk", flat=True)[: home.stories_per_section]
-        )
-    wanted = [pk for ids in section_ids.values() for pk in ids]
-    cards = {article.pk: article for article in stories.filter(pk__in=wanted)}
-    by_section = [
-        (section, [cards[pk] for pk in section_ids[section.pk] if pk in cards])
+        top_ids += list(ids.exclude(pk__in=top_ids)[: 5 - len(top_ids)])
+    shown = set(top_ids)
+    latest_ids = list(ids.exclude(pk__in=shown)[:8])
+    shown.update(latest_ids)
+    sections = list(Tag.objects.sections().public())
+    section_ids = {
+        section.pk: list(ids.exclude(pk__in=shown).filter(section=section)[: home.stories_per_section])
         for section in sections
-    ]
+    }
+    video_ids = list(ids.filter(format=ArticleFormat.VIDEO)[:VIDEO_STRIP_SIZE])
 
-    news_feed = paginate(articles.briefs(), cursor=None, size=home.news_feed_size)
-    videos = list(articles.videos().newest_first()[:VIDEO_STRIP_SIZE])
+    wanted = {*top_ids, *latest_ids, *video_ids, *(pk for group in section_ids.values() for pk in group)}
+    cards = {article.pk: article for article in live_articles(site).filter(pk__in=wanted)}
+
+    def pick(pks: Iterable[int]) -> list[ArticlePage]:
+        return [cards[pk] for pk in pks if pk in cards]
+
+    by_section = [(section, pick(section_ids[section.pk])) for section in sections]
     return {
-        "top_stories": top,
-        "latest_stories": latest,
-        "sections_with_articles": [(s, items) for s, items in by_section if items],
-        "news_feed": news_feed,
-        "videos": videos,
+        "top_stories": pick(top_ids),
+        "latest_stories": pick(latest_ids),
+        "sections_with_articles": [(section, items) for section, items in by_section if items],
+        "news_feed": paginate(live_articles(site).briefs(), cursor=None, size=home.news_feed_size),
+        "videos": pick(video_ids),
     }
 
 

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from .listings import live_articles, listing_batch, site_for
-from .models import Author, Tag
+from .models import ArticlePage, Author, Tag
 from .paging import Batch
 
 
@@ -60,4 +60,36 @@ def news_feed(request: HttpRequest) -> HttpResponse:
         batch=listing_batch(articles, request, size=20),
         more_url=reverse("publishing:news_feed"),
         context={},
+    )
+
+
+SEARCH_PAGE_SIZE = 20
+SEARCH_MAX_QUERY = 200
+SEARCH_MAX_PAGE = 500
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Full-text search over published articles, most relevant first."""
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_QUERY]
+    try:
+        page_number = min(SEARCH_MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
+    except ValueError:
+        page_number = 1  # a malformed page number means the first page
+    results: list[Any] = []
+    has_next = False
+    if query:
+        start = (page_number - 1) * SEARCH_PAGE_SIZE
+        found = list(
+            ArticlePage.objects.live()
+            .in_site(site_for(request))
+            .search(query, operator="and")[start : start + SEARCH_PAGE_SIZE + 1]
+        )
+        has_next = len(found) > SEARCH_PAGE_SIZE
+        ids = [article.pk for article in found[:SEARCH_PAGE_SIZE]]
+        cards = {a.pk: a for a in live_articles(site_for(request)).filter(pk__in=ids)}
+        results = [cards[pk] for pk in ids if pk in cards]
+    return TemplateResponse(
+        request,
+        "publishing/search.html",
+        {"query": query, "results": results, "page_number": page_number, "has_next": has_next},
     )

@@ -235,6 +235,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("MASTHEAD_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Wagtail logs every page save at INFO; the audit log in the admin keeps them.
+        "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
     },

@@ -9,6 +9,7 @@ from .base import *  # noqa: F403
 _TEST_DIR = Path(tempfile.mkdtemp(prefix="masthead-test-"))
 MEDIA_ROOT = str(_TEST_DIR / "media")
 STATIC_ROOT = str(_TEST_DIR / "static")
+(_TEST_DIR / "static").mkdir()  # whitenoise warns about a missing folder otherwise
 # A process-local cache: tests must not see each other's cached entries.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

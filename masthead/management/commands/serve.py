@@ -38,6 +38,7 @@ class Command(BaseCommand):
                 env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]},
             )
         self.stdout.write(self.style.SUCCESS(f"masthead is serving on http://{host}:{port}/ (Ctrl-C to stop)"))
+        self.stdout.flush()
         try:
             Granian(
                 "masthead.wsgi:application",

@@ -40,6 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Scheduler running every {settings.MASTHEAD_SCHEDULER_INTERVAL:g}s: {jobs}")
         backend = task_backends["default"]
         self.stdout.write(f"Worker {worker_id} processing {queues} with {type(backend).__name__}")
+        self.stdout.flush()
         try:
             self._work(backend, queues=queues, worker_id=worker_id)
         finally:

@@ -1,0 +1,95 @@
+"""The ``masthead`` command as an operator runs it: real processes, real server."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+MASTHEAD = [sys.executable, "-m", "masthead.cli"]
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MASTHEAD, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MASTHEAD_", "DJANGO_"))}
+    return {**clean, "MASTHEAD_DATA_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "masthead.settings.base"}
+
+
+def test_help_lists_masthead_commands(env):
+    result = run(["help"], env)
+    assert result.returncode == 0
+    for command in ["seed_demo", "serve", "worker", "publish_scheduled"]:
+        assert command in result.stdout
+
+
+def test_production_settings_name_the_missing_variables(env):
+    env = {**env, "DJANGO_SETTINGS_MODULE": "masthead.settings.production"}
+    result = run(["check"], env)
+    assert result.returncode == 1
+    assert "MASTHEAD_SECRET_KEY" in result.stderr and "MASTHEAD_SITE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_seed_demo_rejects_an_unknown_size(env):
+    result = run(["seed_demo", "--size", "huge"], env)
+    assert result.returncode != 0
+    assert "invalid choice: 'huge'" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_path):
+    assert run(["migrate", "--noinput", "-v0"], env).returncode == 0
+    assert run(["collectstatic", "--noinput", "-v0"], env).returncode == 0
+    port = _free_port()
+    server = subprocess.Popen(
+        [*MASTHEAD, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and (status is None or not any("Scheduler running" in x for x in lines)):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:  # noqa: S310  # loopback
+                    status = response.status
+                    body = response.read().decode()
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert status == 200
+        assert "<html" in body
+        # Ctrl-C in a terminal signals the whole process group.
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=40)
+        reader.join(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    output = "".join(lines)
+    assert "Scheduler running" in output
+    assert "Traceback" not in output
+    assert server.returncode in (0, 130)
+    leftover = subprocess.run(["pgrep", "-f", f"MASTHEAD_DATA_DIR={tmp_path}"], capture_output=True, check=False)
+    assert leftover.stdout == b""

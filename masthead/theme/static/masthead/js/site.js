@@ -1,0 +1,67 @@
+/* masthead: "Show More" in place and click-to-play video. Pages work without it. */
+(function () {
+  "use strict";
+  var live = document.querySelector("[data-live-region]");
+
+  function showMore(link) {
+    var box = link.closest("[data-listing]");
+    var list = box && box.querySelector("[data-listing-items]");
+    if (!list || !window.fetch) return false;
+    var href = link.href;
+    link.setAttribute("aria-busy", "true");
+    link.textContent = link.dataset.loading || link.textContent;
+    fetch(href + (href.indexOf("?") < 0 ? "?" : "&") + "partial=1")
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var items = [].slice.call(doc.querySelectorAll("[data-listing-items] > li"));
+        var days = list.querySelectorAll("[data-day]");
+        // A batch that starts on the day the list ends on repeats its separator.
+        if (items[0] && days.length && items[0].dataset.day === days[days.length - 1].dataset.day) items.shift();
+        var first = null, added = 0;
+        items.forEach(function (item) {
+          var node = document.importNode(item, true);
+          list.appendChild(node);
+          if (!node.dataset.day) { added++; first = first || node; }
+        });
+        var next = doc.querySelector("[data-show-more]");
+        var holder = link.parentNode;
+        if (next) holder.replaceChild(document.importNode(next, true), link);
+        else holder.parentNode.removeChild(holder);
+        if (live) live.textContent = added === 1 ? link.dataset.loadedOne : (link.dataset.loadedMany || "").replace("{count}", added);
+        var target = first && first.querySelector(".card__link, .brief__link, a[href]");
+        if (target) target.focus();
+      })
+      .catch(function () {
+        window.location.href = href;
+      });
+    return true;
+  }
+
+  function playVideo(facade) {
+    var id = encodeURIComponent(facade.dataset.videoId || "");
+    var frame = document.createElement("iframe");
+    frame.className = "video-frame";
+    frame.src = facade.dataset.videoProvider === "vimeo"
+      ? "https://player.vimeo.com/video/" + id + "?autoplay=1"
+      : "https://www.youtube-nocookie.com/embed/" + id + "?autoplay=1";
+    frame.title = facade.dataset.videoTitle || "";
+    frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
+    facade.parentNode.replaceChild(frame, facade);
+    frame.focus();
+  }
+
+  document.addEventListener("click", function (e) {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    var more = e.target.closest("a[data-show-more]");
+    var facade = e.target.closest("a[data-video-provider]");
+    if (more && (more.getAttribute("aria-busy") || showMore(more))) e.preventDefault();
+    else if (facade) {
+      e.preventDefault();
+      playVideo(facade);
+    }
+  });
+})();
