@@ -45,7 +45,13 @@ def author(db: None):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def chromium_path() -> str:
-    path = os.environ.get("MASTHEAD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("MASTHEAD_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     if not path:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium); browser tests need it")
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium); browser tests need it"
+        )
     return path

@@ -34,9 +34,7 @@ def new_object_id() -> str:
     with _lock:
         _counter = (_counter + 1) % 0xFFFFFF
         count = _counter
-    return (
-        int(time.time()).to_bytes(4, "big") + _process_random + count.to_bytes(3, "big")
-    ).hex()
+    return (int(time.time()).to_bytes(4, "big") + _process_random + count.to_bytes(3, "big")).hex()
 
 
 def is_object_id(value: str) -> bool:

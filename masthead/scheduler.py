@@ -27,7 +27,7 @@ class PeriodicJob:
     every: float
 
     def load(self) -> Callable[[], object]:
-        return import_string(self.path)  # type: ignore[no-any-return]  # a job callable
+        return import_string(self.path)
 
 
 def periodic_jobs() -> list[PeriodicJob]:

@@ -1,13 +1,13 @@
 """The root URLconf: Ghost's URL scheme on top of Wagtail's page tree."""
 
 from django.conf import settings
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("masthead.publishing.urls")),
@@ -16,7 +16,9 @@ urlpatterns = [
 if settings.MASTHEAD_SERVE_MEDIA:
     # Without a web server or bucket in front, the app serves uploaded media itself.
     prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(
+        re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
 
 # Wagtail's catch-all comes last: articles and pages at /<slug>/, as in Ghost.
 urlpatterns.append(path("", include(wagtail_urls)))

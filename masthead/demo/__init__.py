@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.images import ImageFile
 from django.db import transaction
@@ -119,7 +119,7 @@ def build_demo_newsroom(
     *,
     size: str = "small",
     seed: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     now: datetime | None = None,
 ) -> DemoSummary:
     """Fill an empty site with the demo newsroom and return what was created.
@@ -137,7 +137,9 @@ def build_demo_newsroom(
     site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     home = site.root_page.specific if site else None
     if not isinstance(home, HomePage):
-        raise DemoError("The default site's root page is not a masthead home page; run `masthead migrate` first.")
+        raise DemoError(
+            "The default site's root page is not a masthead home page; run `masthead migrate` first."
+        )
 
     count, days, pool_size = SIZES[size]
     rng = random.Random(seed)
@@ -157,7 +159,9 @@ def build_demo_newsroom(
 
 
 class _Builder:
-    def __init__(self, *, rng: random.Random, home: HomePage, site: Site, now: datetime, summary: DemoSummary) -> None:
+    def __init__(
+        self, *, rng: random.Random, home: HomePage, site: Site, now: datetime, summary: DemoSummary
+    ) -> None:
         self.rng = rng
         self.home = home
         self.site = site
@@ -175,7 +179,9 @@ class _Builder:
 
     def settings_and_admin(self) -> None:
         name = copy.PUBLICATION["name"]
-        logo = self._photo(pictures.logo(name), title=f"{name} logo", filename="logo.png", caption="", credit="")
+        logo = self._photo(
+            pictures.logo(name), title=f"{name} logo", filename="logo.png", caption="", credit=""
+        )
         logo.get_renditions("height-56")
         self.site.site_name = name
         self.site.save(update_fields=["site_name"])
@@ -191,9 +197,7 @@ class _Builder:
         settings.timezone = "Europe/Kyiv"
         settings.accent_colour = "#B42318"
         settings.copyright_holder = name
-        settings.footer_text = (
-            f"<p>{copy.PUBLICATION['about']}</p>"
-        )
+        settings.footer_text = f"<p>{copy.PUBLICATION['about']}</p>"
         settings.x_url = f"https://x.com/{handle}"
         settings.facebook_url = f"https://www.facebook.com/{handle}"
         settings.instagram_url = f"https://www.instagram.com/{handle}"
@@ -210,7 +214,9 @@ class _Builder:
             )
 
     def people(self) -> None:
-        desks = {name: Desk.objects.create(name=name, sort_order=i) for i, name in enumerate(copy.DESKS)}
+        desks = {
+            name: Desk.objects.create(name=name, sort_order=i) for i, name in enumerate(copy.DESKS)
+        }
         for i, person in enumerate(copy.AUTHORS):
             avatar = self._photo(
                 pictures.avatar(person["name"], self.rng),
@@ -236,7 +242,11 @@ class _Builder:
             self.authors.append(author)
             if person.get("writes", "yes") == "yes":
                 self.writers_by_section.setdefault(person.get("section", ""), []).append(author)
-        self.writers = [a for a, p in zip(self.authors, copy.AUTHORS, strict=True) if p.get("writes", "yes") == "yes"]
+        self.writers = [
+            a
+            for a, p in zip(self.authors, copy.AUTHORS, strict=True)
+            if p.get("writes", "yes") == "yes"
+        ]
         self.summary.authors = len(self.authors)
 
     def tags(self) -> None:
@@ -266,13 +276,20 @@ class _Builder:
                 credit=copy.image_credit(self.rng),
                 description="Illustration: " + caption,
             )
-            photo.demo_section = section  # type: ignore[attr-defined]  # transient, for picking
+            photo.demo_section = section
             photo.get_renditions(*PHOTO_RENDITIONS)
             self.photos.append(photo)
         self.summary.photos = len(self.photos)
 
     def _photo(
-        self, content: bytes, *, title: str, filename: str, caption: str, credit: str, description: str = ""
+        self,
+        content: bytes,
+        *,
+        title: str,
+        filename: str,
+        caption: str,
+        credit: str,
+        description: str = "",
     ) -> Photo:
         photo = Photo(title=title, caption=caption, credit=credit, description=description or title)
         photo.file = ImageFile(BytesIO(content), name=filename)
@@ -303,7 +320,7 @@ class _Builder:
         formats, weights = zip(*STORY_FORMATS, strict=True)
         return str(self.rng.choices(formats, weights=weights)[0])
 
-    def articles(self, *, count: int, days: int, progress: Callable[[int], None] | None) -> None:
+    def articles(self, *, count: int, days: int, progress: Callable[[int], object] | None) -> None:
         times = self._times(count, days)
         formats = [self._format() for _ in times]
         # A guaranteed dozen videos, whatever the dice say.
@@ -317,7 +334,9 @@ class _Builder:
         chunk = 200
         for start in range(0, count, chunk):
             with transaction.atomic():
-                for when, fmt in zip(times[start : start + chunk], formats[start : start + chunk], strict=True):
+                for when, fmt in zip(
+                    times[start : start + chunk], formats[start : start + chunk], strict=True
+                ):
                     self._article(when=when, fmt=fmt)
             if progress:
                 progress(min(chunk, count - start))
@@ -332,13 +351,18 @@ class _Builder:
         if fmt == ArticleFormat.INVESTIGATION:
             return "investigations"
         choices = [s for s in self.sections if s not in {"opinion", "video", "investigations"}]
-        weights = [5 if s == "war" else 3 if s in {"politics", "business", "world"} else 1 for s in choices]
+        weights = [
+            5 if s == "war" else 3 if s in {"politics", "business", "world"} else 1 for s in choices
+        ]
         return self.rng.choices(choices, weights=weights)[0]
 
     def _byline(self, section: str, fmt: str) -> list[Author]:
         pool = self.writers_by_section.get(section) or self.writers
         if fmt == ArticleFormat.BRIEF:
-            pool = self.writers_by_section.get("war", []) + self.writers_by_section.get("politics", []) or pool
+            pool = (
+                self.writers_by_section.get("war", []) + self.writers_by_section.get("politics", [])
+                or pool
+            )
         first = self.rng.choice(pool)
         if fmt != ArticleFormat.BRIEF and self.rng.random() < 0.18:
             second = self.rng.choice(self.writers)
@@ -353,7 +377,10 @@ class _Builder:
     def _body(self, section: str, fmt: str) -> list[dict[str, Any]]:
         rng = self.rng
         if fmt == ArticleFormat.BRIEF:
-            return [{"type": "paragraph", "value": f"<p>{p}</p>"} for p in copy.paragraphs(rng, section, fmt, rng.randint(1, 3))]
+            return [
+                {"type": "paragraph", "value": f"<p>{p}</p>"}
+                for p in copy.paragraphs(rng, section, fmt, rng.randint(1, 3))
+            ]
         count = rng.randint(6, 12) if fmt != ArticleFormat.INVESTIGATION else rng.randint(14, 22)
         texts = copy.paragraphs(rng, section, fmt, count)
         blocks: list[dict[str, Any]] = []
@@ -363,31 +390,49 @@ class _Builder:
         read_also_at = 2 if rng.random() < 0.6 else -1
         for i, text in enumerate(texts):
             if i in heading_at:
-                blocks.append({"type": "heading", "value": {"text": copy.subheading(rng, section), "level": "h2"}})
+                blocks.append(
+                    {
+                        "type": "heading",
+                        "value": {"text": copy.subheading(rng, section), "level": "h2"},
+                    }
+                )
             blocks.append({"type": "paragraph", "value": f"<p>{text}</p>"})
             if i == image_at:
                 photo = self._pick_photo(section)
                 blocks.append(
                     {
                         "type": "image",
-                        "value": {"image": photo.pk, "caption": "", "credit": "", "alt_text": "", "layout": "standard"},
+                        "value": {
+                            "image": photo.pk,
+                            "caption": "",
+                            "credit": "",
+                            "alt_text": "",
+                            "layout": "standard",
+                        },
                     }
                 )
             if i == quote_at:
                 quote, attribution = copy.pull_quote(rng, section)
-                blocks.append({"type": "pull_quote", "value": {"quote": quote, "attribution": attribution}})
+                blocks.append(
+                    {"type": "pull_quote", "value": {"quote": quote, "attribution": attribution}}
+                )
             if i == read_also_at:
                 earlier = self.stories_by_section.get(section) or []
                 if earlier:
                     blocks.append(
-                        {"type": "read_also", "value": {"article": rng.choice(earlier[-40:]), "label": "Read also"}}
+                        {
+                            "type": "read_also",
+                            "value": {"article": rng.choice(earlier[-40:]), "label": "Read also"},
+                        }
                     )
         if fmt == ArticleFormat.ANALYSIS and rng.random() < 0.3:
             blocks.insert(
                 0,
                 {
                     "type": "editors_note",
-                    "value": {"text": "<p>This analysis reflects the reporting and judgement of its author.</p>"},
+                    "value": {
+                        "text": "<p>This analysis reflects the reporting and judgement of its author.</p>"
+                    },
                 },
             )
         return blocks
@@ -417,7 +462,8 @@ class _Builder:
             page.title = page.draft_title = copy.video_title(rng)
             page.dek = copy.video_description(rng)
         page.article_authors = [
-            ArticleAuthor(author=author, sort_order=i) for i, author in enumerate(self._byline(section, fmt))
+            ArticleAuthor(author=author, sort_order=i)
+            for i, author in enumerate(self._byline(section, fmt))
         ]
         page.tags = rng.sample(self.topics, k=rng.randint(0, 3))
         if not is_brief and rng.random() < 0.04:
@@ -462,7 +508,9 @@ class _Builder:
             lead_image=self._pick_photo(section),
             go_live_at=self.now + timedelta(minutes=5),
         )
-        page.article_authors = [ArticleAuthor(author=self._byline(section, ArticleFormat.ARTICLE)[0])]
+        page.article_authors = [
+            ArticleAuthor(author=self._byline(section, ArticleFormat.ARTICLE)[0])
+        ]
         self.home.add_child(instance=page)
         page.save_revision().publish()
         self.summary.extra["scheduled"] = page.slug
@@ -472,8 +520,7 @@ class _Builder:
     def pages(self) -> None:
         for slug in ("about", "contact", "corrections-policy", "ethics"):
             content = copy.STANDARD_PAGES[slug]
-            paragraphs = content["paragraphs"]
-            assert isinstance(paragraphs, list)
+            paragraphs = cast(list[str], content["paragraphs"])
             page = StandardPage(
                 title=str(content["title"]),
                 slug=slug,
@@ -499,10 +546,17 @@ class _Builder:
         # Lead with reporting, as a news desk would: news, analysis, investigations.
         latest = list(
             ArticlePage.objects.live()
-            .filter(format__in=[ArticleFormat.ARTICLE, ArticleFormat.ANALYSIS, ArticleFormat.INVESTIGATION])
+            .filter(
+                format__in=[
+                    ArticleFormat.ARTICLE,
+                    ArticleFormat.ANALYSIS,
+                    ArticleFormat.INVESTIGATION,
+                ]
+            )
             .exclude(lead_image=None)
             .order_by("-first_published_at")[:5]
         )
         HomeTopStory.objects.bulk_create(
-            HomeTopStory(page=self.home, article=article, sort_order=i) for i, article in enumerate(latest)
+            HomeTopStory(page=self.home, article=article, sort_order=i)
+            for i, article in enumerate(latest)
         )

@@ -42,11 +42,15 @@ class ImageBlock(blocks.StructBlock):
     """A photo in the body. Caption, credit and alt text default to the image's own."""
 
     image = ImageChooserBlock()
-    caption = blocks.CharBlock(required=False, help_text=_("Leave empty to use the image's caption."))
+    caption = blocks.CharBlock(
+        required=False, help_text=_("Leave empty to use the image's caption.")
+    )
     credit = blocks.CharBlock(required=False, help_text=_("Leave empty to use the image's credit."))
     alt_text = blocks.CharBlock(
         required=False,
-        help_text=_("Describe the image for people who cannot see it. Leave empty to use the image's description."),
+        help_text=_(
+            "Describe the image for people who cannot see it. Leave empty to use the image's description."
+        ),
     )
     layout = blocks.ChoiceBlock(
         choices=[("standard", _("Standard")), ("wide", _("Wide")), ("full", _("Full width"))],
@@ -138,13 +142,17 @@ class VideoBlock(blocks.StructBlock):
             raise StructBlockValidationError(
                 block_errors={
                     "url": ValidationError(
-                        _("Use the address of a YouTube or Vimeo video, e.g. https://www.youtube.com/watch?v=…")
+                        _(
+                            "Use the address of a YouTube or Vimeo video, e.g. https://www.youtube.com/watch?v=…"
+                        )
                     )
                 }
             )
         return value
 
-    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         context = super().get_context(value, parent_context)
         context["video"] = parse_video_url(value["url"])
         return context
@@ -201,7 +209,7 @@ class NavigationLinkBlock(blocks.StructBlock):
 
 
 class NavigationBlock(blocks.StreamBlock):
-    section = SnippetChooserBlock("publishing.Tag", icon="tag", help_text=_("A section's tag page."))
+    section = SnippetChooserBlock(
+        "publishing.Tag", icon="tag", help_text=_("A section's tag page.")
+    )
     link = NavigationLinkBlock()
-
-

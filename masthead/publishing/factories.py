@@ -109,9 +109,9 @@ class ArticlePageFactory(wagtail_factories.PageFactory):
     def authors(self, create: bool, extracted: list[Author] | None, **kwargs: Any) -> None:
         if create and extracted:
             ArticleAuthor.objects.bulk_create(
-                ArticleAuthor(page=self, author=author, sort_order=i) for i, author in enumerate(extracted)
+                ArticleAuthor(page=self, author=author, sort_order=i)
+                for i, author in enumerate(extracted)
             )
-
 
 
 class ArticleNoteFactory(factory.django.DjangoModelFactory[ArticleNote]):

@@ -33,7 +33,7 @@ def site_for(request: HttpRequest | None) -> Site | None:
     return Site.find_for_request(request) if request is not None else None
 
 
-def listing_batch(articles: Any, request: HttpRequest, *, size: int = LISTING_SIZE) -> Batch:  # type: ignore[type-arg]  # articles
+def listing_batch(articles: Any, request: HttpRequest, *, size: int = LISTING_SIZE) -> Batch:
     """One "Show More" batch; a missing or malformed ``before`` gives the first page."""
     cursor = Cursor.decode(request.GET.get("before"))
     return paginate(articles, cursor=cursor, size=size)
@@ -47,7 +47,13 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
     for a young site as for an archive of tens of thousands of articles.
     """
     site = home.get_site()
-    ids = ArticlePage.objects.live().in_site(site).stories().newest_first().values_list("pk", flat=True)
+    ids = (
+        ArticlePage.objects.live()
+        .in_site(site)
+        .stories()
+        .newest_first()
+        .values_list("pk", flat=True)
+    )
 
     curated = [row.article_id for row in home.top_stories.all()]
     live_curated = set(ids.filter(pk__in=curated))
@@ -60,12 +66,19 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
     shown.update(latest_ids)
     sections = list(Tag.objects.sections().public())
     section_ids = {
-        section.pk: list(ids.exclude(pk__in=shown).filter(section=section)[: home.stories_per_section])
+        section.pk: list(
+            ids.exclude(pk__in=shown).filter(section=section)[: home.stories_per_section]
+        )
         for section in sections
     }
     video_ids = list(ids.filter(format=ArticleFormat.VIDEO)[:VIDEO_STRIP_SIZE])
 
-    wanted = {*top_ids, *latest_ids, *video_ids, *(pk for group in section_ids.values() for pk in group)}
+    wanted = {
+        *top_ids,
+        *latest_ids,
+        *video_ids,
+        *(pk for group in section_ids.values() for pk in group),
+    }
     cards = {article.pk: article for article in live_articles(site).filter(pk__in=wanted)}
 
     def pick(pks: Iterable[int]) -> list[ArticlePage]:
@@ -91,9 +104,14 @@ def article_page_context(article: ArticlePage) -> dict[str, Any]:
     related: list[ArticlePage] = []
     if article.section_id:
         related = list(
-            articles.stories().in_section(article.section).exclude(pk=article.pk).newest_first()[:RELATED_SIZE]
+            articles.stories()
+            .in_section(article.section)
+            .exclude(pk=article.pk)
+            .newest_first()[:RELATED_SIZE]
         )
-    news_feed = paginate(articles.briefs().exclude(pk=article.pk), cursor=None, size=NEWS_FEED_SIDEBAR_SIZE)
+    news_feed = paginate(
+        articles.briefs().exclude(pk=article.pk), cursor=None, size=NEWS_FEED_SIDEBAR_SIZE
+    )
     return {
         "authors": authors,
         "notes": article.published_notes,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-
 from wagtail.models import Site
 
 from .models import SiteSettings
@@ -28,10 +28,9 @@ class SiteTimezoneMiddleware:
             return self.get_response(request)
         tz = zoneinfo.ZoneInfo("UTC")
         if Site.find_for_request(request) is not None:
-            try:
+            # A timezone removed from the system's database falls back to UTC.
+            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
                 tz = zoneinfo.ZoneInfo(SiteSettings.for_request(request).timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                pass  # A timezone removed from the system's database: fall back to UTC.
         timezone.activate(tz)
         try:
             return self.get_response(request)

@@ -27,8 +27,8 @@ from wagtail.admin.panels import (
     FieldRowPanel,
     InlinePanel,
     MultiFieldPanel,
-    TabbedInterface,
     ObjectList,
+    TabbedInterface,
 )
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -63,12 +63,10 @@ RESERVED_SLUGS = frozenset(
     }
 )
 
-colour_validator = RegexValidator(
-    r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1F6FEB.")
-)
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1F6FEB."))
 
 
-def _ghost_id_field() -> models.CharField:  # type: ignore[type-arg]  # field factory
+def _ghost_id_field() -> models.CharField:
     return models.CharField(
         max_length=24,
         unique=True,
@@ -90,7 +88,9 @@ class Photo(AbstractImage):
 
     caption = models.CharField(max_length=500, blank=True)
     credit = models.CharField(
-        max_length=255, blank=True, help_text=_("Photographer and agency, e.g. “Ana Rusu / Reuters”.")
+        max_length=255,
+        blank=True,
+        help_text=_("Photographer and agency, e.g. “Ana Rusu / Reuters”."),
     )
 
     admin_form_fields = (
@@ -145,13 +145,20 @@ class Tag(index.Indexed, models.Model):
     slug = models.SlugField(max_length=191, unique=True)
     description = models.TextField(blank=True)
     accent_colour = models.CharField(
-        max_length=7, blank=True, validators=[colour_validator], help_text=_("Hex colour, e.g. #B3261E.")
+        max_length=7,
+        blank=True,
+        validators=[colour_validator],
+        help_text=_("Hex colour, e.g. #B3261E."),
     )
     is_section = models.BooleanField(
-        _("section"), default=False, help_text=_("Sections appear in the navigation and label articles.")
+        _("section"),
+        default=False,
+        help_text=_("Sections appear in the navigation and label articles."),
     )
     nav_order = models.PositiveSmallIntegerField(default=100)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
     feature_image = models.ForeignKey(
         Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -165,7 +172,9 @@ class Tag(index.Indexed, models.Model):
         FieldPanel("name"),
         FieldPanel("slug"),
         FieldPanel("description"),
-        FieldRowPanel([FieldPanel("is_section"), FieldPanel("nav_order"), FieldPanel("accent_colour")]),
+        FieldRowPanel(
+            [FieldPanel("is_section"), FieldPanel("nav_order"), FieldPanel("accent_colour")]
+        ),
         FieldPanel("visibility"),
         FieldPanel("feature_image"),
     ]
@@ -225,11 +234,14 @@ class Author(index.Indexed, models.Model):
     name = models.CharField(max_length=191)
     slug = models.SlugField(max_length=191, unique=True)
     job_title = models.CharField(
-        max_length=191, blank=True, help_text=_("Shown beside the byline, e.g. “North American news editor”.")
+        max_length=191,
+        blank=True,
+        help_text=_("Shown beside the byline, e.g. “North American news editor”."),
     )
     bio = models.TextField(blank=True)
     avatar = models.ForeignKey(
-Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cover_image = models.ForeignKey(
         Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -252,7 +264,9 @@ Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
         related_name="author_profile",
         help_text=_("The staff account that writes under this byline, if any."),
     )
-    desk = models.ForeignKey(Desk, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
+    desk = models.ForeignKey(
+        Desk, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
     show_on_team_page = models.BooleanField(default=True)
     team_order = models.PositiveSmallIntegerField(default=100)
     ghost_id = _ghost_id_field()
@@ -263,7 +277,13 @@ Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     panels: ClassVar[list[Any]] = [
         MultiFieldPanel(
-            [FieldPanel("name"), FieldPanel("slug"), FieldPanel("job_title"), FieldPanel("bio"), FieldPanel("avatar")],
+            [
+                FieldPanel("name"),
+                FieldPanel("slug"),
+                FieldPanel("job_title"),
+                FieldPanel("bio"),
+                FieldPanel("avatar"),
+            ],
             heading=_("Byline"),
         ),
         MultiFieldPanel(
@@ -366,12 +386,16 @@ class ArticlePageQuerySet(PageQuerySet):
 
     def for_listing(self) -> ArticlePageQuerySet:
         """Everything an article card shows, fetched in a constant number of queries."""
-        return self.select_related("section", "lead_image").prefetch_related(
-            Prefetch(
-                "article_authors",
-                queryset=ArticleAuthor.objects.select_related("author").order_by("sort_order"),
-            ),
-        ).defer("body")
+        return (
+            self.select_related("section", "lead_image")
+            .prefetch_related(
+                Prefetch(
+                    "article_authors",
+                    queryset=ArticleAuthor.objects.select_related("author").order_by("sort_order"),
+                ),
+            )
+            .defer("body")
+        )
 
 
 ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
@@ -386,9 +410,13 @@ class ArticlePage(Page):
     """
 
     dek = models.TextField(
-        _("standfirst"), blank=True, help_text=_("One or two sentences under the headline; used as the excerpt.")
+        _("standfirst"),
+        blank=True,
+        help_text=_("One or two sentences under the headline; used as the excerpt."),
     )
-    format = models.CharField(max_length=20, choices=ArticleFormat.choices, default=ArticleFormat.ARTICLE)
+    format = models.CharField(
+        max_length=20, choices=ArticleFormat.choices, default=ArticleFormat.ARTICLE
+    )
     section = models.ForeignKey(
         Tag,
         null=True,
@@ -461,7 +489,9 @@ class ArticlePage(Page):
     ]
     settings_panels: ClassVar[list[Any]] = [
         *Page.settings_panels,
-        FieldRowPanel([FieldPanel("first_published_at"), FieldPanel("updated_at")], heading=_("Dates")),
+        FieldRowPanel(
+            [FieldPanel("first_published_at"), FieldPanel("updated_at")], heading=_("Dates")
+        ),
     ]
     search_fields: ClassVar[list[Any]] = [
         *Page.search_fields,
@@ -470,7 +500,9 @@ class ArticlePage(Page):
         index.FilterField("format"),
         index.FilterField("section"),
         index.FilterField("first_published_at"),
-        index.RelatedFields("article_authors", [index.RelatedFields("author", [index.SearchField("name")])]),
+        index.RelatedFields(
+            "article_authors", [index.RelatedFields("author", [index.SearchField("name")])]
+        ),
         index.RelatedFields("tags", [index.SearchField("name")]),
     ]
 
@@ -482,7 +514,9 @@ class ArticlePage(Page):
         # Derived, not business logic: listings show "N min read" without loading
         # every body, so the counts are stored with each saved version.
         self.word_count, self.image_count = self._count_words_and_images()
-        self.reading_time = reading_time_minutes(word_count=self.word_count, image_count=self.image_count)
+        self.reading_time = reading_time_minutes(
+            word_count=self.word_count, image_count=self.image_count
+        )
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -508,7 +542,9 @@ class ArticlePage(Page):
             elif kind in {"heading", "editors_note"}:
                 words += count_words(value.get("text") or "")
             elif kind == "pull_quote":
-                words += count_words(value.get("quote") or "") + count_words(value.get("attribution") or "")
+                words += count_words(value.get("quote") or "") + count_words(
+                    value.get("attribution") or ""
+                )
             elif kind == "image":
                 images += 1
                 words += count_words(value.get("caption") or "")
@@ -586,7 +622,9 @@ class ArticleAuthor(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = _("author")
-        constraints = [models.UniqueConstraint(fields=["page", "author"], name="unique_author_per_article")]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "author"], name="unique_author_per_article")
+        ]
 
     def __str__(self) -> str:
         return str(self.author)
@@ -605,7 +643,10 @@ class ArticleNote(Orderable):
     noted_at = models.DateTimeField(default=timezone.now)
     text = RichTextField(features=["bold", "italic", "link"])
 
-    panels: ClassVar[list[Any]] = [FieldRowPanel([FieldPanel("kind"), FieldPanel("noted_at")]), FieldPanel("text")]
+    panels: ClassVar[list[Any]] = [
+        FieldRowPanel([FieldPanel("kind"), FieldPanel("noted_at")]),
+        FieldPanel("text"),
+    ]
 
     class Meta(Orderable.Meta):
         verbose_name = _("correction or update")
@@ -618,7 +659,10 @@ class ArticleNote(Orderable):
 def check_slug_not_reserved(slug: str) -> None:
     if slug in RESERVED_SLUGS:
         raise ValidationError(
-            {"slug": _("“%(slug)s” is used by the site itself; choose another slug.") % {"slug": slug}}
+            {
+                "slug": _("“%(slug)s” is used by the site itself; choose another slug.")
+                % {"slug": slug}
+            }
         )
 
 
@@ -628,18 +672,26 @@ def check_slug_not_reserved(slug: str) -> None:
 class HomePage(Page):
     """The front page: top stories, latest by section, the News Feed and video."""
 
-    intro = models.CharField(max_length=255, blank=True, help_text=_("Optional line under the masthead."))
+    intro = models.CharField(
+        max_length=255, blank=True, help_text=_("Optional line under the masthead.")
+    )
     stories_per_section = models.PositiveSmallIntegerField(default=4)
     news_feed_size = models.PositiveSmallIntegerField(default=12)
 
     parent_page_types: ClassVar[list[str]] = ["wagtailcore.Page"]
-    subpage_types: ClassVar[list[str]] = ["publishing.ArticlePage", "publishing.StandardPage", "publishing.TeamPage"]
+    subpage_types: ClassVar[list[str]] = [
+        "publishing.ArticlePage",
+        "publishing.StandardPage",
+        "publishing.TeamPage",
+    ]
 
     content_panels: ClassVar[list[Any]] = [
         *Page.content_panels,
         FieldPanel("intro"),
         InlinePanel("top_stories", label=_("Top stories (in order)"), max_num=7),
-        FieldRowPanel([FieldPanel("stories_per_section"), FieldPanel("news_feed_size")], heading=_("Layout")),
+        FieldRowPanel(
+            [FieldPanel("stories_per_section"), FieldPanel("news_feed_size")], heading=_("Layout")
+        ),
     ]
 
     class Meta:
@@ -671,8 +723,16 @@ class StandardPage(Page):
 
     parent_page_types: ClassVar[list[str]] = ["publishing.HomePage", "publishing.StandardPage"]
     subpage_types: ClassVar[list[str]] = ["publishing.StandardPage"]
-    content_panels: ClassVar[list[Any]] = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields: ClassVar[list[Any]] = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    content_panels: ClassVar[list[Any]] = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("body"),
+    ]
+    search_fields: ClassVar[list[Any]] = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
 
     class Meta:
         verbose_name = _("standard page")
@@ -721,7 +781,8 @@ class SiteSettings(ClusterableModel, BaseSiteSetting):
     publication_name = models.CharField(max_length=100, default="masthead")
     tagline = models.CharField(max_length=200, blank=True)
     logo = models.ForeignKey(
-Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     timezone = models.CharField(
         max_length=64,
         choices=_timezone_choices,
@@ -759,7 +820,11 @@ Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
             ),
             ObjectList([FieldPanel("navigation")], heading=_("Navigation")),
             ObjectList(
-                [FieldPanel("footer_text"), FieldPanel("footer_links"), FieldPanel("copyright_holder")],
+                [
+                    FieldPanel("footer_text"),
+                    FieldPanel("footer_links"),
+                    FieldPanel("copyright_holder"),
+                ],
                 heading=_("Footer"),
             ),
             ObjectList(

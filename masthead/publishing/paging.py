@@ -60,7 +60,7 @@ class Batch(Generic[T]):
         return self.next_cursor is not None
 
 
-def paginate(queryset: QuerySet, *, cursor: Cursor | None, size: int) -> Batch:  # type: ignore[type-arg]  # any model with first_published_at
+def paginate(queryset: QuerySet, *, cursor: Cursor | None, size: int) -> Batch:
     """Return up to ``size`` items newest first, starting after ``cursor``."""
     qs = queryset.order_by("-first_published_at", "-pk")
     if cursor is not None:

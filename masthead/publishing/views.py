@@ -13,13 +13,18 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .listings import live_articles, listing_batch, site_for
+from .listings import listing_batch, live_articles, site_for
 from .models import ArticlePage, Author, Tag
 from .paging import Batch
 
 
 def _listing_response(
-    request: HttpRequest, *, template: str, batch: Batch, more_url: str, context: dict[str, Any]  # type: ignore[type-arg]  # articles
+    request: HttpRequest,
+    *,
+    template: str,
+    batch: Batch,
+    more_url: str,
+    context: dict[str, Any],
 ) -> HttpResponse:
     """The full page, or only the next items when "Show More" asks with ``partial=1``."""
     context = {**context, "batch": batch, "more_url": more_url}

@@ -40,7 +40,9 @@ class ArticleFilterSet(PageFilterSet):
         model = ArticlePage
         fields: list[str] = []
 
-    def filter_author(self, queryset: QuerySet[Any], name: str, value: Author | None) -> QuerySet[Any]:
+    def filter_author(
+        self, queryset: QuerySet[Any], name: str, value: Author | None
+    ) -> QuerySet[Any]:
         if value is None:
             return queryset
         return queryset.filter(article_authors__author=value).distinct()
@@ -111,4 +113,3 @@ class NewsroomGroup(SnippetViewSetGroup):
 
 
 register_snippet(NewsroomGroup)
-

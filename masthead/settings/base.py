@@ -8,7 +8,6 @@ variable; ``docs/reference/settings.md`` lists them all.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -121,9 +120,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------
 _sqlite_path = DATA_DIR / "masthead.sqlite3"
-DATABASES = {
-    "default": env.db_url("MASTHEAD_DATABASE_URL", default=f"sqlite:///{_sqlite_path}")
-}
+DATABASES = {"default": env.db_url("MASTHEAD_DATABASE_URL", default=f"sqlite:///{_sqlite_path}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

@@ -1,6 +1,7 @@
 """The ``masthead`` command as an operator runs it: real processes, real server."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,14 +16,22 @@ import pytest
 MASTHEAD = [sys.executable, "-m", "masthead.cli"]
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MASTHEAD, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MASTHEAD, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("MASTHEAD_", "DJANGO_"))}
-    return {**clean, "MASTHEAD_DATA_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "masthead.settings.base"}
+    return {
+        **clean,
+        "MASTHEAD_DATA_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "masthead.settings.base",
+    }
 
 
 def test_help_lists_masthead_commands(env):
@@ -70,9 +79,13 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
     try:
         deadline = time.monotonic() + 60
         status = None
-        while time.monotonic() < deadline and (status is None or not any("Scheduler running" in x for x in lines)):
+        while time.monotonic() < deadline and (
+            status is None or not any("Scheduler running" in x for x in lines)
+        ):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:  # noqa: S310  # loopback
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/", timeout=5
+                ) as response:  # loopback
                     status = response.status
                     body = response.read().decode()
             except OSError:
@@ -91,5 +104,6 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
     assert "Scheduler running" in output
     assert "Traceback" not in output
     assert server.returncode in (0, 130)
-    leftover = subprocess.run(["pgrep", "-f", f"MASTHEAD_DATA_DIR={tmp_path}"], capture_output=True, check=False)
-    assert leftover.stdout == b""
+    worker_pid = int(re.search(r"task worker \(pid (\d+)\)", output).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)  # the worker has exited too

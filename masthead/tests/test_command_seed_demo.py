@@ -5,7 +5,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from masthead.publishing.models import ArticleFormat, ArticleNote, ArticlePage, Author, HomeTopStory, Photo, Tag
+from masthead.publishing.models import (
+    ArticleFormat,
+    ArticleNote,
+    ArticlePage,
+    Author,
+    HomeTopStory,
+    Photo,
+    Tag,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +44,9 @@ def test_seed_demo_builds_a_realistic_newsroom(seeded):
     assert stories.exclude(lead_image=None).count() > stories.count() * 0.8
     assert ArticleNote.objects.count() >= 3
     assert any(
-        block["type"] == "read_also" for article in stories.filter(format=ArticleFormat.ARTICLE)[:50] for block in article.body.raw_data
+        block["type"] == "read_also"
+        for article in stories.filter(format=ArticleFormat.ARTICLE)[:50]
+        for block in article.body.raw_data
     )
     # Every article reads as at least one minute and the stories as several.
     assert not stories.filter(reading_time=0).exists()
@@ -45,7 +55,14 @@ def test_seed_demo_builds_a_realistic_newsroom(seeded):
 
 def test_seeded_site_serves_its_pages_and_refuses_a_second_seed(seeded, client):
     """One build serves several checks: seeding costs seconds."""
-    for url in ["/", "/news-feed/", "/tag/war/", "/team/", "/about/", ArticlePage.objects.live().first().url]:
+    for url in [
+        "/",
+        "/news-feed/",
+        "/tag/war/",
+        "/team/",
+        "/about/",
+        ArticlePage.objects.live().first().url,
+    ]:
         assert client.get(url).status_code == 200, url
 
     before = ArticlePage.objects.count()

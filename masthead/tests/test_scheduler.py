@@ -19,7 +19,9 @@ def _clear_cache():
 
 
 def test_publishing_registers_scheduled_publishing_as_a_periodic_job():
-    assert "masthead.publishing.jobs.publish_scheduled_pages" in [job.path for job in periodic_jobs()]
+    assert "masthead.publishing.jobs.publish_scheduled_pages" in [
+        job.path for job in periodic_jobs()
+    ]
 
 
 def test_worker_scheduler_publishes_a_scheduled_article_when_its_time_comes(home, time_machine):

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             default="small",
             help="small: ~340 articles over 90 days; large: 30,000 over three years, for benchmarks.",
         )
-        parser.add_argument("--seed", type=int, default=1, help="Random seed, for a repeatable newsroom.")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed, for a repeatable newsroom."
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -40,7 +42,12 @@ class Command(BaseCommand):
                 "(nothing was changed). Remove var/ or point MASTHEAD_DATABASE_URL at an empty database."
             )
         total = SIZES[size][0]
-        with tqdm(total=total, unit="article", desc="Building the demo newsroom", disable=options["verbosity"] < 1) as bar:
+        with tqdm(
+            total=total,
+            unit="article",
+            desc="Building the demo newsroom",
+            disable=options["verbosity"] < 1,
+        ) as bar:
             try:
                 summary = build_demo_newsroom(size=size, seed=seed, progress=bar.update)
             except DemoError as error:

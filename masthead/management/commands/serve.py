@@ -20,24 +20,33 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("MASTHEAD_WEB_WORKERS", "2")), help="Server processes."
+            "--workers",
+            type=int,
+            default=int(os.environ.get("MASTHEAD_WEB_WORKERS", "2")),
+            help="Server processes.",
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any
+    ) -> None:
         from granian import Granian
         from granian.constants import Interfaces
 
         if not 0 < port < 65536:
-            raise CommandError(f"Port {port} is not a valid TCP port (1–65535).")
+            raise CommandError(f"Port {port} is not a valid TCP port (1-65535).")
         worker = None
         if not no_worker:
             # Same interpreter and settings as this process, so the worker sees the same database.
-            worker = subprocess.Popen(  # noqa: S603  # our own interpreter and command
+            worker = subprocess.Popen(  # our own interpreter and command
                 [sys.executable, "-m", "masthead.cli", "worker"],
                 env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]},
             )
-        self.stdout.write(self.style.SUCCESS(f"masthead is serving on http://{host}:{port}/ (Ctrl-C to stop)"))
+        if worker is not None:
+            self.stdout.write(f"Started a task worker (pid {worker.pid}).")
+        self.stdout.write(
+            self.style.SUCCESS(f"masthead is serving on http://{host}:{port}/ (Ctrl-C to stop)")
+        )
         self.stdout.flush()
         try:
             Granian(

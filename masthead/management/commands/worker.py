@@ -34,10 +34,14 @@ class Command(BaseCommand):
         worker_id = get_random_string(24)
         scheduler = None
         if not no_scheduler:
-            scheduler = SchedulerThread(interval=settings.MASTHEAD_SCHEDULER_INTERVAL, owner=worker_id)
+            scheduler = SchedulerThread(
+                interval=settings.MASTHEAD_SCHEDULER_INTERVAL, owner=worker_id
+            )
             scheduler.start()
             jobs = ", ".join(job.path.rsplit(".", 1)[-1] for job in periodic_jobs())
-            self.stdout.write(f"Scheduler running every {settings.MASTHEAD_SCHEDULER_INTERVAL:g}s: {jobs}")
+            self.stdout.write(
+                f"Scheduler running every {settings.MASTHEAD_SCHEDULER_INTERVAL:g}s: {jobs}"
+            )
         backend = task_backends["default"]
         self.stdout.write(f"Worker {worker_id} processing {queues} with {type(backend).__name__}")
         self.stdout.flush()

@@ -47,7 +47,9 @@ def test_lead_video_must_be_youtube_or_vimeo(home):
 
 
 def test_lead_caption_credit_and_alt_fall_back_to_the_photo(home):
-    photo = PhotoFactory(caption="Rescuers at work.", credit="Ana Rusu", description="Rescuers in smoke")
+    photo = PhotoFactory(
+        caption="Rescuers at work.", credit="Ana Rusu", description="Rescuers in smoke"
+    )
     article = ArticlePageFactory(parent=home, lead_image=photo, lead_image_credit="Pool photo")
     assert article.lead_caption == "Rescuers at work."
     assert article.lead_credit == "Pool photo"
@@ -56,7 +58,9 @@ def test_lead_caption_credit_and_alt_fall_back_to_the_photo(home):
 
 def test_excerpt_is_the_dek_or_the_opening_of_the_body(home):
     with_dek = ArticlePageFactory(parent=home, dek="A standfirst.")
-    without = ArticlePageFactory(parent=home, dek="", body=paragraph_blocks(["Opening words of the story."]))
+    without = ArticlePageFactory(
+        parent=home, dek="", body=paragraph_blocks(["Opening words of the story."])
+    )
     assert with_dek.excerpt == "A standfirst."
     assert without.excerpt == "Opening words of the story."
 

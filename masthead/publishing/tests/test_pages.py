@@ -33,10 +33,16 @@ def newsroom(home, site, section, author):
     settings.save()
     author.avatar = PhotoFactory()
     author.save()
-    photo = PhotoFactory(caption="Rescuers clear debris in Dravik.", credit="Ana Rusu / Test Agency")
+    photo = PhotoFactory(
+        caption="Rescuers clear debris in Dravik.", credit="Ana Rusu / Test Agency"
+    )
     now = timezone.now()
     older = ArticlePageFactory(
-        parent=home, title="Reservoir levels fall", section=section, authors=[author], first_published_at=now - timedelta(days=2)
+        parent=home,
+        title="Reservoir levels fall",
+        section=section,
+        authors=[author],
+        first_published_at=now - timedelta(days=2),
     )
     story = ArticlePageFactory(
         parent=home,
@@ -49,12 +55,21 @@ def newsroom(home, site, section, author):
         body=[
             *paragraph_blocks(["The attack began shortly after midnight, officials said."]),
             {"type": "read_also", "value": {"article": older.pk, "label": "Read also"}},
-            {"type": "pull_quote", "value": {"quote": "We will rebuild again.", "attribution": "The mayor"}},
+            {
+                "type": "pull_quote",
+                "value": {"quote": "We will rebuild again.", "attribution": "The mayor"},
+            },
         ],
     )
     ArticleNoteFactory(page=story, text="<p>An earlier version misstated the number of drones.</p>")
     briefs = [
-        ArticlePageFactory(parent=home, brief=True, title=f"Brief number {i}", section=section, first_published_at=now - timedelta(minutes=10 * i))
+        ArticlePageFactory(
+            parent=home,
+            brief=True,
+            title=f"Brief number {i}",
+            section=section,
+            first_published_at=now - timedelta(minutes=10 * i),
+        )
         for i in range(1, 4)
     ]
     video = ArticlePageFactory(
@@ -66,7 +81,14 @@ def newsroom(home, site, section, author):
         first_published_at=now - timedelta(hours=5),
     )
     HomeTopStory.objects.create(page=home, article=story, sort_order=0)
-    return {"story": story, "older": older, "briefs": briefs, "video": video, "author": author, "section": section}
+    return {
+        "story": story,
+        "older": older,
+        "briefs": briefs,
+        "video": video,
+        "author": author,
+        "section": section,
+    }
 
 
 def html(response) -> str:
@@ -111,7 +133,9 @@ def test_article_page_shows_everything_a_reader_expects(client, newsroom):
 
 def test_times_are_shown_in_the_sites_timezone(client, newsroom):
     story = newsroom["story"]
-    story.first_published_at = story.first_published_at.replace(hour=9, minute=30, second=0, microsecond=0)
+    story.first_published_at = story.first_published_at.replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
     story.save()
     page = html(client.get(story.url))
     # 09:30 UTC is 11:30 or 12:30 in Kyiv, depending on daylight saving time.
@@ -141,7 +165,12 @@ def test_tag_author_and_news_feed_pages_list_articles(client, newsroom):
 def test_show_more_returns_the_next_items_as_a_fragment(client, home, section):
     now = timezone.now()
     for i in range(30):
-        ArticlePageFactory(parent=home, brief=True, title=f"Numbered brief {i:02d}", first_published_at=now - timedelta(minutes=i))
+        ArticlePageFactory(
+            parent=home,
+            brief=True,
+            title=f"Numbered brief {i:02d}",
+            first_published_at=now - timedelta(minutes=i),
+        )
     first = html(client.get("/news-feed/"))
     assert "Numbered brief 00" in first and "Numbered brief 25" not in first
     assert "data-show-more" in first
@@ -171,7 +200,11 @@ def test_standard_and_team_pages(client, home):
     team = TeamPageFactory(parent=home)
     assert "Who we are." in html(client.get(about.url))
     team_page = html(client.get(team.url))
-    assert "News desk" in team_page and "Oskar Lendl" in team_page and "Deputy editor-in-chief" in team_page
+    assert (
+        "News desk" in team_page
+        and "Oskar Lendl" in team_page
+        and "Deputy editor-in-chief" in team_page
+    )
 
 
 def test_unknown_urls_get_the_themed_404(client, newsroom):
@@ -224,16 +257,33 @@ def test_query_counts_do_not_grow_with_the_archive(client, home, section, author
                 first_published_at=now - timedelta(minutes=minutes),
             )
             if i % 3 == 0:
-                ArticlePageFactory(parent=home, brief=True, section=section, first_published_at=now - timedelta(minutes=minutes, seconds=30))
+                ArticlePageFactory(
+                    parent=home,
+                    brief=True,
+                    section=section,
+                    first_published_at=now - timedelta(minutes=minutes, seconds=30),
+                )
 
     publish(10, 0)
-    article = ArticlePageFactory(parent=home, section=section, authors=[author], lead_image=photo, first_published_at=now - timedelta(days=1))
+    article = ArticlePageFactory(
+        parent=home,
+        section=section,
+        authors=[author],
+        lead_image=photo,
+        first_published_at=now - timedelta(days=1),
+    )
     urls = ["/", article.url, "/tag/war/", f"/author/{author.slug}/", "/news-feed/"]
     small = {url: _queries(client, url) for url in urls}
     publish(190, 100)
     large = {url: _queries(client, url) for url in urls}
     assert small == large
-    budgets = {"/": 30, article.url: 20, "/tag/war/": 15, f"/author/{author.slug}/": 15, "/news-feed/": 15}
+    budgets = {
+        "/": 30,
+        article.url: 20,
+        "/tag/war/": 15,
+        f"/author/{author.slug}/": 15,
+        "/news-feed/": 15,
+    }
     for url, count in large.items():
         assert count <= budgets[url], (url, count)
 

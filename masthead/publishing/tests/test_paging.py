@@ -14,7 +14,18 @@ def test_cursor_round_trips_to_the_microsecond():
 
 @pytest.mark.parametrize(
     "raw",
-    ["", None, "abc", "12-", "-5", "1-2-3", "999999999999999999-1", "1-99999999999999999999", "1.5-3", "%00"],
+    [
+        "",
+        None,
+        "abc",
+        "12-",
+        "-5",
+        "1-2-3",
+        "999999999999999999-1",
+        "1-99999999999999999999",
+        "1.5-3",
+        "%00",
+    ],
 )
 def test_malformed_cursors_mean_the_first_page(raw):
     assert Cursor.decode(raw) is None

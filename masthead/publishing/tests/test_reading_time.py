@@ -55,7 +55,16 @@ def test_lead_image_and_body_images_add_time(home):
         lead_image=photo,
         body=[
             *paragraph_blocks(["word " * 275]),
-            {"type": "image", "value": {"image": photo.pk, "caption": "", "credit": "", "alt_text": "", "layout": "standard"}},
+            {
+                "type": "image",
+                "value": {
+                    "image": photo.pk,
+                    "caption": "",
+                    "credit": "",
+                    "alt_text": "",
+                    "layout": "standard",
+                },
+            },
         ],
     )
     assert article.image_count == 2
@@ -65,6 +74,8 @@ def test_lead_image_and_body_images_add_time(home):
 
 @pytest.mark.django_db
 def test_a_one_line_brief_reads_as_one_minute(home):
-    brief = ArticlePageFactory(parent=home, brief=True, body=paragraph_blocks(["Sirens in Dravik."]))
+    brief = ArticlePageFactory(
+        parent=home, brief=True, body=paragraph_blocks(["Sirens in Dravik."])
+    )
     assert brief.reading_time == 0
     assert brief.minutes_to_read == 1

@@ -27,7 +27,10 @@ from masthead.publishing.factories import (
 )
 from masthead.publishing.models import ArticleFormat, SiteSettings
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -71,9 +74,17 @@ def newsroom(db):
     war = TagFactory(name="War", slug="war", section=True, accent_colour="#B42318")
     TagFactory(name="Politics", slug="politics", section=True, accent_colour="#6941C6")
     author = AuthorFactory(
-        name="Mira Valen", slug="mira-valen", job_title="War correspondent", desk=desk, avatar=PhotoFactory(description="Portrait of Mira Valen")
+        name="Mira Valen",
+        slug="mira-valen",
+        job_title="War correspondent",
+        desk=desk,
+        avatar=PhotoFactory(description="Portrait of Mira Valen"),
     )
-    photo = PhotoFactory(caption="Rescuers clear debris in Dravik.", credit="Ana Rusu / Test Agency", description="Rescuers in a street")
+    photo = PhotoFactory(
+        caption="Rescuers clear debris in Dravik.",
+        credit="Ana Rusu / Test Agency",
+        description="Rescuers in a street",
+    )
     now = timezone.now()
     stories = [
         ArticlePageFactory(
@@ -84,11 +95,15 @@ def newsroom(db):
             authors=[author],
             lead_image=photo,
             first_published_at=now - timedelta(hours=i + 1),
-            body=paragraph_blocks(["Officials said the attack began shortly after midnight. " * 6] * 5),
+            body=paragraph_blocks(
+                ["Officials said the attack began shortly after midnight. " * 6] * 5
+            ),
         )
         for i in range(8)
     ]
-    ArticleNoteFactory(page=stories[0], text="<p>An earlier version misstated the number of drones.</p>")
+    ArticleNoteFactory(
+        page=stories[0], text="<p>An earlier version misstated the number of drones.</p>"
+    )
     for i in range(30):
         ArticlePageFactory(
             parent=home,
@@ -112,7 +127,9 @@ def newsroom(db):
     return {"story": stories[0], "author": author, "tag": war, "video": video}
 
 
-def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(browser, live_server, newsroom):
+def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(
+    browser, live_server, newsroom
+):
     page = browser.new_page()
     page.goto(live_server.url + "/")
     assert "The Browser Test Independent" in page.title()
@@ -140,7 +157,10 @@ def test_video_facade_loads_the_player_only_after_a_click(browser, live_server, 
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     # The test machine has no internet: answer the player request locally.
-    page.route("https://www.youtube-nocookie.com/**", lambda route: route.fulfill(status=200, body="<html></html>"))
+    page.route(
+        "https://www.youtube-nocookie.com/**",
+        lambda route: route.fulfill(status=200, body="<html></html>"),
+    )
     page.goto(live_server.url + newsroom["video"].url)
     assert not [url for url in requests if "youtube" in url]
     page.locator("a[data-video-provider]").first.click()
@@ -152,12 +172,16 @@ def test_video_facade_loads_the_player_only_after_a_click(browser, live_server, 
 @pytest.fixture
 def axe_source() -> str:
     if not AXE.exists():
-        pytest.skip("axe-core is not installed: run `npm ci` (make test does) to check accessibility")
+        pytest.skip(
+            "axe-core is not installed: run `npm ci` (make test does) to check accessibility"
+        )
     return AXE.read_text()
 
 
 @pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["desktop", "mobile"])
-def test_pages_have_no_accessibility_violations(browser, live_server, newsroom, axe_source, viewport):
+def test_pages_have_no_accessibility_violations(
+    browser, live_server, newsroom, axe_source, viewport
+):
     urls = {
         "home": "/",
         "article": newsroom["story"].url,
@@ -172,7 +196,8 @@ def test_pages_have_no_accessibility_violations(browser, live_server, newsroom, 
         page.goto(live_server.url + url)
         page.add_script_tag(content=axe_source)
         result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            WCAG_TAGS,
         )
         violations = [
             {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
