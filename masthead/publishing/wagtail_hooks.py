@@ -11,6 +11,7 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.pages.listing import PageFilterSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
+from wagtail.models import Revision
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -48,12 +49,19 @@ class ArticleFilterSet(PageFilterSet):
         return queryset.filter(article_authors__author=value).distinct()
 
     def filter_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        # Wagtail keeps schedules on revisions (object ids are strings there).
+        scheduled = [
+            int(pk)
+            for pk in Revision.page_revisions.filter(approved_go_live_at__isnull=False).values_list(
+                "object_id", flat=True
+            )
+        ]
         if value == "live":
             return queryset.filter(live=True)
         if value == "draft":
-            return queryset.filter(live=False, scheduled_revision__isnull=True)
+            return queryset.filter(live=False).exclude(pk__in=scheduled)
         if value == "scheduled":
-            return queryset.filter(scheduled_revision__isnull=False)
+            return queryset.filter(pk__in=scheduled)
         if value == "changes":
             return queryset.filter(live=True, has_unpublished_changes=True)
         return queryset
