@@ -10,7 +10,7 @@ DEMO_ENV := DJANGO_SETTINGS_MODULE=masthead.settings.base
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo serve worker test test-browser lint format bench docs clean
+.PHONY: help install demo test lint format bench clean
 
 help:
 	@echo "make demo    build the environment, seed a demo newsroom, serve it on http://127.0.0.1:$(PORT)"

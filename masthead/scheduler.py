@@ -53,8 +53,6 @@ def run_due_jobs(jobs: list[PeriodicJob], *, owner: str) -> list[str]:
             # A failing job must not stop the worker or the other jobs; it is
             # logged with its traceback and tried again next period.
             logger.exception("Periodic job %s failed", job.path)
-        finally:
-            close_old_connections()
     return ran
 
 
@@ -68,7 +66,11 @@ class SchedulerThread(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            # The thread keeps its own database connection between runs, as a
+            # request would; drop it when it has gone stale or broken.
+            close_old_connections()
             run_due_jobs(self.jobs, owner=self.owner)
+            close_old_connections()
             self.stopping.wait(self.interval)
 
     def stop(self) -> None:

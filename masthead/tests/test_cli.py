@@ -95,7 +95,10 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
         assert "<html" in body
         # Ctrl-C in a terminal signals the whole process group.
         os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=40)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve did not stop within 60 s of Ctrl-C; it printed:\n" + "".join(lines))
         reader.join(timeout=10)
     finally:
         if server.poll() is None:

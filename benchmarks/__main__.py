@@ -1,0 +1,93 @@
+"""Page rendering benchmark: uncached page costs as ratios of a static file served in-process.
+
+Builds (once) a demo newsroom in ``var/bench-<size>``, then times each public page type
+with Django's test client, in the same process and run as the reference: a static
+file served by whitenoise through the same middleware stack. Ratios, not absolute
+numbers, are comparable across machines. Usage::
+
+    python -m benchmarks [--size small|large] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["small", "large"], default=os.environ.get("BENCH_SIZE", "small"))
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+
+    data_dir = ROOT / "var" / f"bench-{args.size}"
+    os.environ["MASTHEAD_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "masthead.settings.base"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    call_command("seed_demo", "--size", args.size, "--if-empty", verbosity=1)
+
+    from masthead.publishing.models import ArticlePage, Author, Tag
+
+    article = ArticlePage.objects.live().stories().filter(format="article").order_by("-first_published_at").first()
+    author = Author.objects.order_by("pk").first()
+    tag = Tag.objects.sections().first()
+    assert article and author and tag, "the demo newsroom is incomplete"
+    client = Client()
+    urls = {
+        "static file (reference)": "/static/masthead/css/site.css",
+        "home": "/",
+        "article": article.url,
+        "tag": tag.get_absolute_url(),
+        "author": author.get_absolute_url(),
+        "news feed": "/news-feed/",
+        "search": "/search/?q=drones",
+    }
+    rows = []
+    for name, url in urls.items():
+        for _ in range(5):  # warm caches, renditions and connections
+            assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        timings = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            timings.append(time.perf_counter() - start)
+            reset_queries()
+        rows.append((name, statistics.median(timings) * 1000, len(queries.captured_queries)))
+
+    reference = rows[0][1]
+    count = ArticlePage.objects.live().count()
+    lines = [
+        f"Uncached page cost, {count:,} live articles ({args.size}), {args.requests} requests each, median",
+        "",
+        "| page | median ms | × static file | SQL queries |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {name} | {ms:.2f} | {ms / reference:.1f} | {q} |" for name, ms, q in rows]
+    report = "\n".join(lines)
+    sys.stdout.write(report + "\n")
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"pages-{args.size}.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
