@@ -43,7 +43,7 @@ from . import copy, pictures
 SIZES = {
     # name: (articles and briefs, days of archive, pictures in the pool)
     "small": (340, 90, 48),
-    "large": (30_000, 1_095, 120),
+    "large": (20_000, 1_095, 120),
 }
 TOPIC_TAGS = [
     "Drones",

@@ -49,6 +49,17 @@ def test_production_settings_name_the_missing_variables(env):
     assert "Traceback" not in result.stderr
 
 
+def test_serve_explains_a_port_that_is_taken(env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["serve", "--port", str(port), "--no-worker"], env)
+    assert result.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_seed_demo_rejects_an_unknown_size(env):
     result = run(["seed_demo", "--size", "huge"], env)
     assert result.returncode != 0
@@ -106,7 +117,8 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
     output = "".join(lines)
     assert "Scheduler running" in output
     assert "Traceback" not in output
-    assert server.returncode in (0, 130)
+    assert server.returncode == 0
+    assert "Stopped." in output
     worker_pid = int(re.search(r"task worker \(pid (\d+)\)", output).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)  # the worker has exited too

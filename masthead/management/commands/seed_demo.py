@@ -19,7 +19,7 @@ class Command(BaseCommand):
             "--size",
             choices=list(SIZES),
             default="small",
-            help="small: ~340 articles over 90 days; large: 30,000 over three years, for benchmarks.",
+            help="small: ~340 articles over 90 days; large: 20,000 over three years, for benchmarks.",
         )
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed, for a repeatable newsroom."

@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+STOP_TIMEOUT = 30
 
 
 class Command(BaseCommand):
@@ -30,40 +35,103 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any
     ) -> None:
-        from granian import Granian
-        from granian.constants import Interfaces
-
         if not 0 < port < 65536:
             raise CommandError(f"Port {port} is not a valid TCP port (1-65535).")
-        worker = None
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
+        _check_port_is_free(host, port)
+
+        # The server and the worker run in sessions of their own, so a Ctrl-C in the
+        # terminal reaches only this process, which then stops them in order. When
+        # the terminal's signal reached every process at once, the server's
+        # supervisor could wait forever for workers that had already gone.
+        children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
         if not no_worker:
-            # Same interpreter and settings as this process, so the worker sees the same database.
             worker = subprocess.Popen(  # our own interpreter and command
-                [sys.executable, "-m", "masthead.cli", "worker"],
-                env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]},
+                [sys.executable, "-m", "masthead.cli", "worker"], env=env, start_new_session=True
             )
-        if worker is not None:
+            children.append(("worker", worker))
             self.stdout.write(f"Started a task worker (pid {worker.pid}).")
+        server = subprocess.Popen(  # noqa: S603  # our own interpreter and the server we depend on
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                # One blocking thread per process: granian's default thread pool is
+                # slower than a plain process for Django's synchronous views.
+                "--blocking-threads",
+                "1",
+                "--no-ws",
+                "--access-log" if settings.DEBUG else "--no-access-log",
+                "masthead.wsgi:application",
+            ],
+            env=env,
+            start_new_session=True,
+        )
+        children.insert(0, ("server", server))
         self.stdout.write(
             self.style.SUCCESS(f"masthead is serving on http://{host}:{port}/ (Ctrl-C to stop)")
         )
         self.stdout.flush()
+
+        stopping = False
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            stopping = True
+
+        previous = {
+            sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
-            Granian(
-                "masthead.wsgi:application",
-                address=host,
-                port=port,
-                interface=Interfaces.WSGI,
-                workers=workers,
-                # One blocking thread per worker: granian's default thread pool is
-                # slower than a plain process for Django's synchronous views.
-                blocking_threads=1,
-                log_access=settings.DEBUG,
-            ).serve()
+            while not stopping:
+                exited = [(name, proc) for name, proc in children if proc.poll() is not None]
+                if exited:
+                    name, proc = exited[0]
+                    self.stderr.write(
+                        f"The {name} stopped unexpectedly (exit code {proc.returncode})."
+                    )
+                    break
+                time.sleep(0.2)
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            _stop([proc for _, proc in children])
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if not stopping:
+            raise CommandError("masthead stopped because one of its processes failed; see above.")
+        self.stdout.write("Stopped.")
+
+
+def _check_port_is_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"Cannot listen on {host}:{port} ({error.strerror}). "
+                "Another program may be using the port: stop it or choose another, e.g. PORT=8080."
+            ) from error
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Ask children to stop as Ctrl-C would; kill any that has not stopped in time."""
+    running = [proc for proc in procs if proc.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
