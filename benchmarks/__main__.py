@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=["small", "large"], default=os.environ.get("BENCH_SIZE", "small"))
+    parser.add_argument(
+        "--size", choices=["small", "large"], default=os.environ.get("BENCH_SIZE", "small")
+    )
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
 
@@ -43,10 +45,17 @@ def main() -> None:
 
     from masthead.publishing.models import ArticlePage, Author, Tag
 
-    article = ArticlePage.objects.live().stories().filter(format="article").order_by("-first_published_at").first()
+    article = (
+        ArticlePage.objects.live()
+        .stories()
+        .filter(format="article")
+        .order_by("-first_published_at")
+        .first()
+    )
     author = Author.objects.order_by("pk").first()
     tag = Tag.objects.sections().first()
-    assert article and author and tag, "the demo newsroom is incomplete"
+    if not (article and author and tag):
+        sys.exit("The demo newsroom is incomplete: remove var/bench-* and run again.")
     client = Client()
     urls = {
         "static file (reference)": "/static/masthead/css/site.css",
@@ -78,7 +87,7 @@ def main() -> None:
     lines = [
         f"Uncached page cost, {count:,} live articles ({args.size}), {args.requests} requests each, median",
         "",
-        "| page | median ms | × static file | SQL queries |",
+        "| page | median ms | ratio to static file | SQL queries |",
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {name} | {ms:.2f} | {ms / reference:.1f} | {q} |" for name, ms, q in rows]
