@@ -554,7 +554,7 @@ class _Builder:
                 ]
             )
             .exclude(lead_image=None)
-            .order_by("-first_published_at")[:5]
+            .order_by("-published_at")[:5]
         )
         HomeTopStory.objects.bulk_create(
             HomeTopStory(page=self.home, article=article, sort_order=i)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from wagtail.models import Site
 
@@ -33,10 +34,12 @@ def site_for(request: HttpRequest | None) -> Site | None:
     return Site.find_for_request(request) if request is not None else None
 
 
-def listing_batch(articles: Any, request: HttpRequest, *, size: int = LISTING_SIZE) -> Batch:
+def listing_batch(
+    articles: Any, request: HttpRequest, *, size: int = LISTING_SIZE, any_of: list[Q] | None = None
+) -> Batch:
     """One "Show More" batch; a missing or malformed ``before`` gives the first page."""
     cursor = Cursor.decode(request.GET.get("before"))
-    return paginate(articles, cursor=cursor, size=size)
+    return paginate(articles, cursor=cursor, size=size, any_of=any_of)
 
 
 def home_page_context(home: HomePage) -> dict[str, Any]:

@@ -60,18 +60,46 @@ class Batch(Generic[T]):
         return self.next_cursor is not None
 
 
-def paginate(queryset: QuerySet, *, cursor: Cursor | None, size: int) -> Batch:
-    """Return up to ``size`` items newest first, starting after ``cursor``."""
-    qs = queryset.order_by("-first_published_at", "-pk")
+def _after(queryset: QuerySet, cursor: Cursor | None) -> QuerySet:
+    qs = queryset.order_by("-published_at", "-pk")
     if cursor is not None:
         qs = qs.filter(
-            Q(first_published_at__lt=cursor.published_at)
-            | Q(first_published_at=cursor.published_at, pk__lt=cursor.pk)
+            Q(published_at__lt=cursor.published_at)
+            | Q(published_at=cursor.published_at, pk__lt=cursor.pk)
         )
-    rows = list(qs[: size + 1])
+    return qs
+
+
+def paginate(
+    queryset: QuerySet,
+    *,
+    cursor: Cursor | None,
+    size: int,
+    any_of: list[Q] | None = None,
+) -> Batch:
+    """Return up to ``size`` items newest first, starting after ``cursor``.
+
+    With ``any_of``, the items match at least one of the conditions. An OR in one
+    query would make the database collect and sort every match; instead each
+    condition walks its own index for ``size + 1`` keys, the keys are merged, and
+    one more query loads the winners.
+    """
+    if any_of:
+        keys: set[tuple[datetime, int]] = set()
+        for condition in any_of:
+            keys.update(
+                _after(queryset.filter(condition), cursor).values_list("published_at", "pk")[
+                    : size + 1
+                ]
+            )
+        newest = sorted(keys, reverse=True)[: size + 1]
+        by_pk = {item.pk: item for item in queryset.filter(pk__in=[pk for _, pk in newest])}
+        rows = [by_pk[pk] for _, pk in newest if pk in by_pk]
+    else:
+        rows = list(_after(queryset, cursor)[: size + 1])
     items = rows[:size]
     next_cursor = None
     if len(rows) > size and items:
         last = items[-1]
-        next_cursor = Cursor(published_at=last.first_published_at, pk=last.pk)
+        next_cursor = Cursor(published_at=last.published_at, pk=last.pk)
     return Batch(items=items, next_cursor=next_cursor)

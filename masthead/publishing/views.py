@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from .listings import listing_batch, live_articles, site_for
-from .models import ArticlePage, Author, Tag
+from .models import ArticlePage, Author, Tag, tagged_with
 from .paging import Batch
 
 
@@ -35,11 +35,11 @@ def _listing_response(
 
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag.objects.public(), slug=slug)
-    articles = live_articles(site_for(request)).with_tag(tag)
+    articles = live_articles(site_for(request))
     return _listing_response(
         request,
         template="publishing/tag_page.html",
-        batch=listing_batch(articles, request),
+        batch=listing_batch(articles, request, any_of=tagged_with(tag)),
         more_url=reverse("publishing:tag", kwargs={"slug": slug}),
         context={"tag": tag},
     )

@@ -64,3 +64,32 @@ def test_articles_published_at_the_same_instant_are_all_reached(home):
             break
         cursor = batch.next_cursor
     assert set(seen) == created and len(seen) == 7
+
+
+@pytest.mark.django_db
+def test_tag_listing_merges_section_and_tagged_articles_in_order(home):
+    from masthead.publishing.factories import TagFactory
+    from masthead.publishing.models import tagged_with
+
+    war = TagFactory(name="War", section=True)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    expected = []
+    for i in range(17):
+        minute = start + timedelta(minutes=i)
+        if i % 3 == 0:
+            article = ArticlePageFactory(parent=home, tags=[war], first_published_at=minute)
+        elif i % 3 == 1:
+            article = ArticlePageFactory(parent=home, section=war, first_published_at=minute)
+        else:
+            article = ArticlePageFactory(parent=home, first_published_at=minute)  # not filed under War
+            continue
+        expected.append(article.pk)
+    seen: list[int] = []
+    cursor = None
+    while True:
+        batch = paginate(ArticlePage.objects.live(), cursor=cursor, size=4, any_of=tagged_with(war))
+        seen.extend(a.pk for a in batch.items)
+        if not batch.has_more:
+            break
+        cursor = batch.next_cursor
+    assert seen == list(reversed(expected))
