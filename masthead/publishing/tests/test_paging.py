@@ -81,7 +81,9 @@ def test_tag_listing_merges_section_and_tagged_articles_in_order(home):
         elif i % 3 == 1:
             article = ArticlePageFactory(parent=home, section=war, first_published_at=minute)
         else:
-            article = ArticlePageFactory(parent=home, first_published_at=minute)  # not filed under War
+            article = ArticlePageFactory(
+                parent=home, first_published_at=minute
+            )  # not filed under War
             continue
         expected.append(article.pk)
     seen: list[int] = []
