@@ -196,6 +196,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A file missing from the manifest (a theme override, a skipped collectstatic) is
+# served under its plain name instead of failing the whole page.
+WHITENOISE_MANIFEST_STRICT = False
 # Uploaded media are served by the app itself unless a web server or bucket does it.
 MASTHEAD_SERVE_MEDIA = env.bool("MASTHEAD_SERVE_MEDIA", default=True)
 

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         _check_port_is_free(host, port)
+        self._collect_static_if_missing()
 
         # The server and the worker run in sessions of their own, so a Ctrl-C in the
         # terminal reaches only this process, which then stops them in order. When
@@ -109,6 +110,16 @@ class Command(BaseCommand):
         if not stopping:
             raise CommandError("masthead stopped because one of its processes failed; see above.")
         self.stdout.write("Stopped.")
+
+    def _collect_static_if_missing(self) -> None:
+        """Without collected files every page would fail to find its stylesheet."""
+        from django.contrib.staticfiles.storage import staticfiles_storage
+        from django.core.management import call_command
+
+        manifest = getattr(staticfiles_storage, "manifest_name", None)
+        if manifest and not staticfiles_storage.exists(manifest):
+            self.stdout.write("Collecting static files (first start)...")
+            call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def _check_port_is_free(host: str, port: int) -> None:
