@@ -75,3 +75,24 @@ def record_call() -> None:
 
 def explode() -> None:
     raise RuntimeError("boom")
+
+
+def test_the_job_lock_is_shared_through_redis_by_separate_processes(settings):
+    """Two workers on two machines each hold their own Redis connection."""
+    import os
+
+    redis_url = os.environ.get("MASTHEAD_REDIS_URL")
+    if not redis_url:
+        pytest.skip("MASTHEAD_REDIS_URL is not set; this test needs a real Redis server")
+    from django.core.cache.backends.redis import RedisCache
+
+    first = RedisCache(redis_url, {"KEY_PREFIX": "masthead-lock-test"})
+    second = RedisCache(redis_url, {"KEY_PREFIX": "masthead-lock-test"})
+    key = "masthead:periodic:example"
+    first.delete(key)
+    try:
+        assert first.add(key, "worker-a", timeout=60)
+        assert not second.add(key, "worker-b", timeout=60)
+        assert second.get(key) == "worker-a"
+    finally:
+        first.delete(key)

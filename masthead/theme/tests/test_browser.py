@@ -139,6 +139,24 @@ def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(
     assert page.locator("h1").inner_text() == newsroom["story"].title
     assert page.get_by_text("min read").first.is_visible()
 
+    # The article's News Feed sidebar shows the newest briefs; "Show More" appends
+    # older ones in place.
+    page.evaluate("window.__stillTheSamePage = true")
+    sidebar_items = page.locator("aside [data-listing-items] li")
+    before = sidebar_items.count()
+    assert page.get_by_text("Brief number 15 from the front").count() == 0
+    page.locator("aside a[data-show-more]").first.click()
+    page.get_by_text("Brief number 15 from the front").wait_for()
+    assert sidebar_items.count() > before
+    assert page.evaluate("window.__stillTheSamePage") is True
+    assert page.url == live_server.url + newsroom["story"].url
+    # Keyboard and screen-reader users are told what happened.
+    assert "more stories loaded" in page.locator("[data-live-region]").first.inner_text()
+    page.close()
+
+
+def test_news_feed_page_loads_more_briefs_in_place(browser, live_server, newsroom):
+    page = browser.new_page()
     page.goto(live_server.url + "/news-feed/")
     page.evaluate("window.__stillTheSamePage = true")
     items = page.locator("[data-listing-items] li")
