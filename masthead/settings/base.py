@@ -152,8 +152,18 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # The file cache lists its whole folder to cull whenever it holds more
+            # than MAX_ENTRIES; the default of 300 made that happen on every write.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
+# Wagtail looks up every image rendition through this cache. Renditions never
+# change once made, so a per-process memory cache is safe and costs nothing.
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "masthead-renditions",
+    "OPTIONS": {"MAX_ENTRIES": 20_000},
+}
 
 # --- Background tasks -----------------------------------------------------------
 # "database" needs nothing but the database; "rq" runs on Redis with N workers.

@@ -11,7 +11,10 @@ MEDIA_ROOT = str(_TEST_DIR / "media")
 STATIC_ROOT = str(_TEST_DIR / "static")
 (_TEST_DIR / "static").mkdir()  # whitenoise warns about a missing folder otherwise
 # A process-local cache: tests must not see each other's cached entries.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "renditions": CACHES["renditions"],  # noqa: F405
+}
 if MASTHEAD_REDIS_URL:  # noqa: F405
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
