@@ -126,3 +126,17 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
     worker_pid = int(re.search(r"task worker \(pid (\d+)\)", output).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)  # the worker has exited too
+
+
+def test_seed_demo_on_a_site_with_content_exits_1_and_changes_nothing(env):
+    assert run(["migrate", "--noinput", "-v0"], env).returncode == 0
+    make_tag = (
+        "from masthead.publishing.models import Tag; Tag.objects.create(name='Mine', slug='mine')"
+    )
+    assert run(["shell", "-c", make_tag], env).returncode == 0
+    result = run(["seed_demo"], env)
+    assert result.returncode == 1
+    assert "already has content" in result.stderr
+    assert "Traceback" not in result.stderr
+    count = "from masthead.publishing.models import ArticlePage, Tag; print(ArticlePage.objects.count(), Tag.objects.count())"
+    assert run(["shell", "-c", count], env).stdout.split()[-2:] == ["0", "1"]
