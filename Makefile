@@ -6,7 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_ENV := DJANGO_SETTINGS_MODULE=masthead.settings.base
+DEMO_ENV = DJANGO_SETTINGS_MODULE=masthead.settings.base MASTHEAD_SITE_URL=http://127.0.0.1:$(PORT)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 

@@ -14,10 +14,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.MASTHEAD_SERVE_MEDIA:
-    # Without a web server or bucket in front, the app serves uploaded media itself.
+    # Without a web server or bucket in front, the app serves uploaded images itself.
+    # Only images: documents go through Wagtail's /documents/ view, which enforces
+    # their privacy settings, and must never be reachable by their file path.
     prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns.append(
-        re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+        re_path(
+            rf"^{prefix}(?P<path>(?:original_images|images)/.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
     )
 
 # Wagtail's catch-all comes last: articles and pages at /<slug>/, as in Ghost.

@@ -521,11 +521,29 @@ class ArticlePage(Page):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived, not business logic: listings show "N min read" without loading
         # every body, so the counts are stored with each saved version.
+        if self.live and self.first_published_at is None:  # type: ignore[has-type]  # Wagtail ships no types
+            # A page made live from code or an import, not through Wagtail's publish
+            # action, still needs a publication time to be listed and paged.
+            self.first_published_at = timezone.now()
         self.published_at = self.first_published_at
         self.word_count, self.image_count = self._count_words_and_images()
         self.reading_time = reading_time_minutes(
             word_count=self.word_count, image_count=self.image_count
         )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_published_at", "live", "body"} & set(
+            update_fields
+        ):
+            # Wagtail's copy and publish actions save a few named fields; the copies
+            # derived from them must be written with them.
+            kwargs["update_fields"] = {
+                *update_fields,
+                "first_published_at",
+                "published_at",
+                "word_count",
+                "image_count",
+                "reading_time",
+            }
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

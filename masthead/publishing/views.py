@@ -75,7 +75,8 @@ SEARCH_MAX_PAGE = 500
 
 def search(request: HttpRequest) -> HttpResponse:
     """Full-text search over published articles, most relevant first."""
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_QUERY]
+    # PostgreSQL cannot store a NUL character even in a query parameter.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
     try:
         page_number = min(SEARCH_MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
     except ValueError:
@@ -84,12 +85,12 @@ def search(request: HttpRequest) -> HttpResponse:
     has_next = False
     if query:
         start = (page_number - 1) * SEARCH_PAGE_SIZE
-        found = list(
-            ArticlePage.objects.live()
-            .in_site(site_for(request))
-            .search(query, operator="and")[start : start + SEARCH_PAGE_SIZE + 1]
-        )
-        has_next = len(found) > SEARCH_PAGE_SIZE
+        site = site_for(request)
+        articles = ArticlePage.objects.live()
+        if site is not None:
+            articles = articles.in_site(site)
+        found = list(articles.search(query, operator="and")[start : start + SEARCH_PAGE_SIZE + 1])
+        has_next = len(found) > SEARCH_PAGE_SIZE and page_number < SEARCH_MAX_PAGE
         ids = [article.pk for article in found[:SEARCH_PAGE_SIZE]]
         cards = {a.pk: a for a in live_articles(site_for(request)).filter(pk__in=ids)}
         results = [cards[pk] for pk in ids if pk in cards]

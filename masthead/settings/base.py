@@ -8,6 +8,7 @@ variable; ``docs/reference/settings.md`` lists them all.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,8 +34,13 @@ def _secret_key() -> str:
         return key_file.read_text().strip()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    try:
+        # Created readable by its owner only, never world-readable even briefly.
+        fd = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -206,8 +212,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# A file missing from the manifest (a theme override, a skipped collectstatic) is
-# served under its plain name instead of failing the whole page.
+# A file missing from the manifest but present in STATIC_ROOT (collected by an
+# older release) is served under its plain name instead of failing the page.
 WHITENOISE_MANIFEST_STRICT = False
 # Uploaded media are served by the app itself unless a web server or bucket does it.
 MASTHEAD_SERVE_MEDIA = env.bool("MASTHEAD_SERVE_MEDIA", default=True)

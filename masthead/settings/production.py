@@ -1,12 +1,14 @@
 """Production: refuses to start without the settings it needs, and hardens security."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env
-
-_REQUIRED = ["MASTHEAD_SECRET_KEY", "MASTHEAD_SITE_URL"]
-_missing = [name for name in _REQUIRED if not env.str(name, default="")]
+# Checked before base.py runs: base would otherwise write a generated secret key
+# into the current directory, and a data folder that depends on the directory the
+# command is started from would split one site across several databases.
+_REQUIRED = ["MASTHEAD_SECRET_KEY", "MASTHEAD_SITE_URL", "MASTHEAD_DATA_DIR"]
+_missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "masthead's production settings need these environment variables: "
@@ -14,6 +16,9 @@ if _missing:
         + ". Set them (see docs/reference/settings.md), or run the demo with "
         "DJANGO_SETTINGS_MODULE=masthead.settings.base."
     )
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = False
 _https = MASTHEAD_SITE_URL.startswith("https://")  # noqa: F405

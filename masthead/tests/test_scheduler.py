@@ -1,3 +1,4 @@
+import os
 from datetime import timedelta
 
 import pytest
@@ -96,3 +97,22 @@ def test_the_job_lock_is_shared_through_redis_by_separate_processes(settings):
         assert second.get(key) == "worker-a"
     finally:
         first.delete(key)
+
+
+def test_file_cache_workers_share_an_exclusive_lock_file(settings, tmp_path):
+    """The embedded setup's file cache cannot add atomically; a lock file can."""
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from masthead.scheduler import claim
+
+    settings.DATA_DIR = tmp_path
+    store = FileBasedCache(str(tmp_path / "cache"), {})
+    job = PeriodicJob(path="masthead.tests.test_scheduler.record_call", every=60)
+    assert claim(job, owner="worker-a", store=store)
+    assert not claim(job, owner="worker-b", store=store)
+    lock = tmp_path / "locks" / f"{job.path}.lock"
+    assert lock.read_text() == "worker-a"
+    old = lock.stat().st_mtime - 120
+    os.utime(lock, (old, old))
+    assert claim(job, owner="worker-b", store=store)  # an expired lock is taken over
+    assert lock.read_text() == "worker-b"

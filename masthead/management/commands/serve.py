@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -112,14 +113,33 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def _collect_static_if_missing(self) -> None:
-        """Without collected files every page would fail to find its stylesheet."""
+        """Collect static files when they are missing or older than their sources.
+
+        A page whose stylesheet is not in the collected manifest cannot render, so
+        starting with missing or stale files would fail every request.
+        """
+        from django.contrib.staticfiles import finders
         from django.contrib.staticfiles.storage import staticfiles_storage
         from django.core.management import call_command
 
         manifest = getattr(staticfiles_storage, "manifest_name", None)
-        if manifest and not staticfiles_storage.exists(manifest):
-            self.stdout.write("Collecting static files (first start)...")
-            call_command("collectstatic", interactive=False, verbosity=0)
+        if not manifest:
+            return
+        if staticfiles_storage.exists(manifest):
+            collected_at = os.path.getmtime(staticfiles_storage.path(manifest))
+            newest_source = max(
+                (
+                    os.path.getmtime(storage.path(path))
+                    for finder in finders.get_finders()
+                    for path, storage in finder.list([])
+                ),
+                default=0.0,
+            )
+            if newest_source <= collected_at:
+                return
+        self.stdout.write("Collecting static files...")
+        self.stdout.flush()
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def _check_port_is_free(host: str, port: int) -> None:
@@ -135,14 +155,18 @@ def _check_port_is_free(host: str, port: int) -> None:
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Ask children to stop as Ctrl-C would; kill any that has not stopped in time."""
-    running = [proc for proc in procs if proc.poll() is None]
-    for proc in running:
-        proc.send_signal(signal.SIGINT)
+    """Stop each child and everything it started, as Ctrl-C would, then by force.
+
+    Each child leads its own process group, so signalling the group also reaches the
+    server's worker processes, even when the server's supervisor has crashed.
+    """
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
     deadline = time.monotonic() + STOP_TIMEOUT
-    for proc in running:
-        try:
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.wait()

@@ -10,6 +10,23 @@ from django.conf import settings
 from django.db import migrations
 
 
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # treebeard's default path alphabet
+
+
+def _next_root_child_path(Page):
+    """The path after the last top-level page (treebeard: 4 base-36 digits a level)."""
+    last = Page.objects.filter(depth=2).order_by("-path").values_list("path", flat=True).first()
+    number = 0
+    for char in last[-4:]:
+        number = number * 36 + ALPHABET.index(char)
+    number += 1
+    digits = ""
+    for _ in range(4):
+        number, rest = divmod(number, 36)
+        digits = ALPHABET[rest] + digits
+    return last[:-4] + digits
+
+
 def install_home_page(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
     Page = apps.get_model("wagtailcore", "Page")
@@ -20,7 +37,8 @@ def install_home_page(apps, schema_editor):
 
     page_type = ContentType.objects.get_for_model(Page)
     welcome = Page.objects.filter(depth=2, content_type=page_type, slug="home", path="00010001").first()
-    if welcome is None or HomePage.objects.exists():
+    if welcome is None or welcome.numchild or HomePage.objects.exists():
+        # Someone has already built on the placeholder: leave their tree alone.
         return
     site_ids = list(Site.objects.filter(root_page_id=welcome.pk).values_list("pk", flat=True))
     locale_id = welcome.locale_id or Locale.objects.order_by("pk").values_list("pk", flat=True).first()
@@ -32,7 +50,7 @@ def install_home_page(apps, schema_editor):
         content_type=home_type,
         # Created beside the placeholder first: deleting the placeholder while a
         # site still points at it would delete the site too.
-        path="00010002",
+        path=_next_root_child_path(Page),
         depth=2,
         numchild=0,
         url_path="/home-new/",

@@ -81,3 +81,27 @@ def test_with_tag_finds_articles_by_section_or_tag(home, section):
     found = set(ArticlePage.objects.live().with_tag(section))
     assert found == {in_section, tagged}
     assert other not in found
+
+
+def test_a_page_made_live_from_code_gets_a_publication_time_and_is_listed(home):
+    page = ArticlePage(title="Imported story", slug="imported-story", body=[])
+    home.add_child(instance=page)  # live by default, never "published" through Wagtail
+    page.refresh_from_db()
+    assert page.first_published_at is not None
+    assert page.published_at == page.first_published_at
+
+
+def test_publishing_a_copy_keeps_its_listing_time_in_step(home):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    original = ArticlePageFactory(
+        parent=home, first_published_at=timezone.now() - timedelta(days=90)
+    )
+    original.save_revision()
+    copy = original.copy(
+        update_attrs={"slug": "copied-story", "title": "Copied story"}, keep_live=True
+    )
+    copy = ArticlePage.objects.get(pk=copy.pk)
+    assert copy.published_at == copy.first_published_at

@@ -302,3 +302,31 @@ def test_search_without_results_or_query_explains_what_to_do(client, newsroom):
 @pytest.mark.parametrize("page_number", ["x", "-3", "0", "99999999999999999999"])
 def test_search_survives_malformed_page_numbers(client, newsroom, page_number):
     assert client.get("/search/", {"q": "attack", "page": page_number}).status_code == 200
+
+
+def test_search_ignores_nul_characters(client, newsroom):
+    # PostgreSQL refuses NUL bytes outright; the reader still gets results.
+    assert "Drone attack hits power station" in html(client.get("/search/", {"q": "mid\x00night"}))
+
+
+def test_pages_work_when_no_site_matches_the_host(client, newsroom, site):
+    site.is_default_site = False
+    site.hostname = "news.example.org"
+    site.save()
+    for url in ["/search/?q=attack", "/news-feed/", "/tag/war/"]:
+        assert client.get(url, HTTP_HOST="127.0.0.1").status_code in (200, 404), url
+
+
+def test_uploaded_documents_are_not_served_by_their_file_path(client, settings):
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    document = Document(title="Private memo")
+    document.file.save("private-memo.txt", ContentFile(b"confidential"), save=True)
+    response = client.get(settings.MEDIA_URL + document.file.name)
+    assert response.status_code == 404
+
+
+def test_uploaded_images_are_served(client, settings):
+    photo = PhotoFactory()
+    assert client.get(settings.MEDIA_URL + photo.file.name).status_code == 200

@@ -151,7 +151,9 @@ def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(
     assert page.evaluate("window.__stillTheSamePage") is True
     assert page.url == live_server.url + newsroom["story"].url
     # Keyboard and screen-reader users are told what happened.
-    assert "more stories loaded" in page.locator("[data-live-region]").first.inner_text()
+    page.wait_for_function(
+        "document.querySelector('[data-live-region]').textContent.includes('more stories loaded')"
+    )
     page.close()
 
 

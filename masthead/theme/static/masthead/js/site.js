@@ -31,9 +31,16 @@
         var holder = link.parentNode;
         if (next) holder.replaceChild(document.importNode(next, true), link);
         else holder.parentNode.removeChild(holder);
-        if (live) live.textContent = added === 1 ? link.dataset.loadedOne : (link.dataset.loadedMany || "").replace("{count}", added);
+        var message = added === 1 ? link.dataset.loadedOne : (link.dataset.loadedMany || "").replace("{count}", added);
+        if (live) {
+          // Screen readers skip a repeated identical message unless it changes.
+          live.textContent = "";
+          setTimeout(function () { live.textContent = message; }, 50);
+        }
         var target = first && first.querySelector(".card__link, .brief__link, a[href]");
-        if (target) target.focus();
+        // Nothing new (stories unpublished meanwhile): keep focus in the list.
+        if (!target) { list.setAttribute("tabindex", "-1"); target = list; }
+        target.focus();
       })
       .catch(function () {
         window.location.href = href;
