@@ -121,3 +121,10 @@ class NewsroomGroup(SnippetViewSetGroup):
 
 
 register_snippet(NewsroomGroup)
+
+
+@hooks.register("construct_homepage_panels")
+def add_publishing_activity_panel(request: Any, panels: list[Any]) -> None:
+    from .admin_panels import PublishingActivityPanel
+
+    panels.append(PublishingActivityPanel())

@@ -1,5 +1,6 @@
 """The ``masthead`` command as an operator runs it: real processes, real server."""
 
+import contextlib
 import os
 import re
 import signal
@@ -92,14 +93,13 @@ def test_serve_runs_the_site_and_a_worker_and_stops_cleanly_on_ctrl_c(env, tmp_p
         while time.monotonic() < deadline and (
             status is None or not any("Scheduler running" in x for x in lines)
         ):
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/", timeout=5
-                ) as response:  # loopback
-                    status = response.status
-                    body = response.read().decode()
-            except OSError:
-                pass
+            # Connection refused until the server listens: keep polling.
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response,
+            ):
+                status = response.status
+                body = response.read().decode()
             time.sleep(0.3)
         assert status == 200
         assert "<html" in body

@@ -123,3 +123,31 @@ def test_site_settings_change_the_public_site(client, site, home):
     settings.publication_name = "The Renamed Ledger"
     settings.save()
     assert "The Renamed Ledger" in client.get("/").content.decode()
+
+
+def test_dashboard_charts_what_was_published_per_day(editor_client, home):
+    from masthead.publishing.admin_panels import publishing_activity
+
+    now = timezone.now()
+    for hours in (1, 2, 30):
+        ArticlePageFactory(parent=home, first_published_at=now - timedelta(hours=hours))
+    for hours in (1, 50):
+        ArticlePageFactory(parent=home, brief=True, first_published_at=now - timedelta(hours=hours))
+    ArticlePageFactory(
+        parent=home, first_published_at=now - timedelta(days=45)
+    )  # outside the window
+    ArticlePageFactory(parent=home, live=False, first_published_at=None)  # a draft
+
+    activity = publishing_activity()
+    assert activity["total_stories"] == 3
+    assert activity["total_briefs"] == 2
+    assert len(activity["series"]) == 30
+    assert activity["drafts"] == 1
+    assert sum(point["stories"] + point["briefs"] for point in activity["series"]) == 5
+
+    response = editor_client.get("/admin/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Published in the last 30 days" in body
+    assert "3 stories and 2 News Feed briefs." in body
+    assert "<svg" in body and 'role="img"' in body
