@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
+from masthead.publishing.listings import CARD_RENDITIONS
 from masthead.publishing.models import (
     ArticleAuthor,
     ArticleFormat,
@@ -74,19 +75,9 @@ STORY_FORMATS = [
     (ArticleFormat.VIDEO, 12),
 ]
 BRIEF_SHARE = 0.55
-# The renditions the default theme asks for, made while seeding so that the first
-# visit to the demo does not wait for hundreds of resized images.
-PHOTO_RENDITIONS = [
-    "fill-640x360",
-    "fill-960x540",
-    "fill-1280x720",
-    "fill-480x270",
-    "fill-800x450",
-    "fill-240x160",
-    "width-640",
-    "width-960",
-    "width-1280",
-]
+# The renditions the default theme asks for (cards, and photos in article bodies),
+# made while seeding so that the first visit does not wait for hundreds of resizes.
+PHOTO_RENDITIONS = [*CARD_RENDITIONS, "width-640", "width-960", "width-1280"]
 AVATAR_RENDITIONS = ["fill-96x96", "fill-240x240"]
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "masthead-demo"  # noqa: S105  # printed by `make demo`; demo data only

@@ -141,14 +141,7 @@ def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(
 
     # The article's News Feed sidebar shows the newest briefs; "Show More" appends
     # older ones in place.
-    page.evaluate("window.__stillTheSamePage = true")
-    sidebar_items = page.locator("aside [data-listing-items] li")
-    before = sidebar_items.count()
-    assert page.get_by_text("Brief number 15 from the front").count() == 0
-    page.locator("aside a[data-show-more]").first.click()
-    page.get_by_text("Brief number 15 from the front").wait_for()
-    assert sidebar_items.count() > before
-    assert page.evaluate("window.__stillTheSamePage") is True
+    _show_more_in_place(page, scope="aside", expect="Brief number 15 from the front")
     assert page.url == live_server.url + newsroom["story"].url
     # Keyboard and screen-reader users are told what happened.
     page.wait_for_function(
@@ -160,16 +153,21 @@ def test_reader_opens_an_article_and_loads_more_briefs_without_a_reload(
 def test_news_feed_page_loads_more_briefs_in_place(browser, live_server, newsroom):
     page = browser.new_page()
     page.goto(live_server.url + "/news-feed/")
-    page.evaluate("window.__stillTheSamePage = true")
-    items = page.locator("[data-listing-items] li")
-    before = items.count()
-    assert page.get_by_text("Brief number 29 from the front").count() == 0
-    page.locator("a[data-show-more]").first.click()
-    page.get_by_text("Brief number 29 from the front").wait_for()
-    assert items.count() > before
-    assert page.evaluate("window.__stillTheSamePage") is True
+    _show_more_in_place(page, scope="main", expect="Brief number 29 from the front")
     assert page.url == live_server.url + "/news-feed/"
     page.close()
+
+
+def _show_more_in_place(page, *, scope: str, expect: str) -> None:
+    """Click "Show More" inside ``scope`` and see ``expect`` appear without a reload."""
+    page.evaluate("window.__stillTheSamePage = true")
+    items = page.locator(f"{scope} [data-listing-items] li")
+    before = items.count()
+    assert page.get_by_text(expect).count() == 0
+    page.locator(f"{scope} a[data-show-more]").first.click()
+    page.get_by_text(expect).wait_for()
+    assert items.count() > before
+    assert page.evaluate("window.__stillTheSamePage") is True
 
 
 def test_video_facade_loads_the_player_only_after_a_click(browser, live_server, newsroom):
