@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
+from masthead.publishing.factories import image_block, paragraph_blocks
 from masthead.publishing.listings import CARD_RENDITIONS
 from masthead.publishing.models import (
     ArticleAuthor,
@@ -368,10 +369,7 @@ class _Builder:
     def _body(self, section: str, fmt: str) -> list[dict[str, Any]]:
         rng = self.rng
         if fmt == ArticleFormat.BRIEF:
-            return [
-                {"type": "paragraph", "value": f"<p>{p}</p>"}
-                for p in copy.paragraphs(rng, section, fmt, rng.randint(1, 3))
-            ]
+            return paragraph_blocks(copy.paragraphs(rng, section, fmt, rng.randint(1, 3)))
         count = rng.randint(6, 12) if fmt != ArticleFormat.INVESTIGATION else rng.randint(14, 22)
         texts = copy.paragraphs(rng, section, fmt, count)
         blocks: list[dict[str, Any]] = []
@@ -387,21 +385,9 @@ class _Builder:
                         "value": {"text": copy.subheading(rng, section), "level": "h2"},
                     }
                 )
-            blocks.append({"type": "paragraph", "value": f"<p>{text}</p>"})
+            blocks.extend(paragraph_blocks([text]))
             if i == image_at:
-                photo = self._pick_photo(section)
-                blocks.append(
-                    {
-                        "type": "image",
-                        "value": {
-                            "image": photo.pk,
-                            "caption": "",
-                            "credit": "",
-                            "alt_text": "",
-                            "layout": "standard",
-                        },
-                    }
-                )
+                blocks.append(image_block(self._pick_photo(section)))
             if i == quote_at:
                 quote, attribution = copy.pull_quote(rng, section)
                 blocks.append(
@@ -516,7 +502,7 @@ class _Builder:
                 title=str(content["title"]),
                 slug=slug,
                 intro=str(content["intro"]),
-                body=[{"type": "paragraph", "value": f"<p>{text}</p>"} for text in paragraphs],
+                body=paragraph_blocks(paragraphs),
             )
             self.home.add_child(instance=page)
             page.save_revision().publish()

@@ -73,6 +73,14 @@ def paragraph_blocks(texts: list[str]) -> list[dict[str, Any]]:
     return [{"type": "paragraph", "value": f"<p>{text}</p>"} for text in texts]
 
 
+def image_block(photo: Photo, *, layout: str = "standard") -> dict[str, Any]:
+    """Raw StreamField data for a body photo using the photo's own caption and credit."""
+    return {
+        "type": "image",
+        "value": {"image": photo.pk, "caption": "", "credit": "", "alt_text": "", "layout": layout},
+    }
+
+
 class HomePageFactory(wagtail_factories.PageFactory):
     title = "Home"
     slug = "home"

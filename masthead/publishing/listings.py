@@ -33,15 +33,22 @@ CARD_RENDITIONS = [
 ]
 
 
+def published_articles(site: Site | None = None) -> Any:
+    """Live, dated articles of ``site`` (all sites when ``None``)."""
+    articles = ArticlePage.objects.live().filter(published_at__isnull=False)
+    return articles.in_site(site) if site is not None else articles
+
+
 def live_articles(site: Site | None = None) -> Any:
     """Published articles of ``site`` (all sites when ``None``), ready for cards."""
-    articles = ArticlePage.objects.live().filter(published_at__isnull=False)
-    if site is not None:
-        articles = articles.in_site(site)
-    return articles.for_listing().prefetch_related(
-        Prefetch(
-            "lead_image__renditions",
-            queryset=PhotoRendition.objects.filter(filter_spec__in=CARD_RENDITIONS),
+    return (
+        published_articles(site)
+        .for_listing()
+        .prefetch_related(
+            Prefetch(
+                "lead_image__renditions",
+                queryset=PhotoRendition.objects.filter(filter_spec__in=CARD_RENDITIONS),
+            )
         )
     )
 

@@ -503,6 +503,7 @@ class ArticlePage(Page):
         index.FilterField("format"),
         index.FilterField("section"),
         index.FilterField("first_published_at"),
+        index.FilterField("published_at"),
         index.RelatedFields(
             "article_authors", [index.RelatedFields("author", [index.SearchField("name")])]
         ),

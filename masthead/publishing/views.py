@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .listings import listing_batch, live_articles, site_for
-from .models import ArticlePage, Author, Tag, tagged_with
+from .listings import listing_batch, live_articles, published_articles, site_for
+from .models import Author, Tag, tagged_with
 from .paging import Batch
 
 
@@ -86,13 +86,14 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         start = (page_number - 1) * SEARCH_PAGE_SIZE
         site = site_for(request)
-        articles = ArticlePage.objects.live()
-        if site is not None:
-            articles = articles.in_site(site)
-        found = list(articles.search(query, operator="and")[start : start + SEARCH_PAGE_SIZE + 1])
+        found = list(
+            published_articles(site).search(query, operator="and")[
+                start : start + SEARCH_PAGE_SIZE + 1
+            ]
+        )
         has_next = len(found) > SEARCH_PAGE_SIZE and page_number < SEARCH_MAX_PAGE
         ids = [article.pk for article in found[:SEARCH_PAGE_SIZE]]
-        cards = {a.pk: a for a in live_articles(site_for(request)).filter(pk__in=ids)}
+        cards = {a.pk: a for a in live_articles(site).filter(pk__in=ids)}
         results = [cards[pk] for pk in ids if pk in cards]
     return TemplateResponse(
         request,

@@ -1,6 +1,11 @@
 import pytest
 
-from masthead.publishing.factories import ArticlePageFactory, PhotoFactory, paragraph_blocks
+from masthead.publishing.factories import (
+    ArticlePageFactory,
+    PhotoFactory,
+    image_block,
+    paragraph_blocks,
+)
 from masthead.publishing.reading_time import count_words, display_minutes, reading_time_minutes
 
 
@@ -55,16 +60,7 @@ def test_lead_image_and_body_images_add_time(home):
         lead_image=photo,
         body=[
             *paragraph_blocks(["word " * 275]),
-            {
-                "type": "image",
-                "value": {
-                    "image": photo.pk,
-                    "caption": "",
-                    "credit": "",
-                    "alt_text": "",
-                    "layout": "standard",
-                },
-            },
+            image_block(photo),
         ],
     )
     assert article.image_count == 2
