@@ -10,6 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("members/", include("masthead.membership.urls")),
     path("", include("masthead.publishing.urls")),
 ]
 

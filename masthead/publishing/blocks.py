@@ -167,6 +167,43 @@ class EditorsNoteBlock(blocks.StructBlock):
         label = _("Editor's note")
 
 
+class PaywallBlock(blocks.StaticBlock):
+    """Marks where the free preview of a gated article ends; renders nothing itself."""
+
+    class Meta:
+        icon = "lock"
+        label = _("Free preview ends here")
+        admin_text = _(
+            "Readers without access see the blocks above this one, then an invitation to join."
+        )
+        template = "blocks/paywall.html"
+
+
+class MembershipDriveBlock(blocks.StructBlock):
+    """The membership drive's progress bar and buttons, inside a page or article."""
+
+    campaign = SnippetChooserBlock(
+        "membership.Campaign",
+        required=False,
+        help_text=_("Leave empty to show whichever drive is running."),
+    )
+
+    class Meta:
+        icon = "group"
+        label = _("Membership drive")
+        template = "blocks/membership_drive.html"
+
+
+class CommunityCounterBlock(blocks.StaticBlock):
+    """“25,000 people chose to be part of our community”, counted from the members table."""
+
+    class Meta:
+        icon = "group"
+        label = _("Community counter")
+        admin_text = _("Shows the number of members, worded as in Membership settings.")
+        template = "blocks/community_counter.html"
+
+
 class ArticleBodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(features=PARAGRAPH_FEATURES, template="blocks/paragraph.html")
     heading = HeadingBlock()
@@ -176,6 +213,8 @@ class ArticleBodyBlock(blocks.StreamBlock):
     read_also = ReadAlsoBlock()
     video = VideoBlock()
     editors_note = EditorsNoteBlock()
+    paywall = PaywallBlock()
+    membership_drive = MembershipDriveBlock()
 
 
 class PageBodyBlock(blocks.StreamBlock):
@@ -189,6 +228,8 @@ class PageBodyBlock(blocks.StreamBlock):
     pull_quote = PullQuoteBlock()
     embed = CaptionedEmbedBlock()
     video = VideoBlock()
+    membership_drive = MembershipDriveBlock()
+    community_counter = CommunityCounterBlock()
 
 
 class NavigationLinkBlock(blocks.StructBlock):

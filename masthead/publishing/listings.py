@@ -6,6 +6,7 @@ the size of the archive; the query-count tests hold them to it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +14,9 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from wagtail.models import Site
 
+from masthead.membership.access import Visibility
+
+from .gating import ArticleAccess
 from .models import ArticleFormat, ArticlePage, Author, HomePage, PhotoRendition, Tag
 from .paging import Batch, Cursor, paginate
 
@@ -121,8 +125,10 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
     }
 
 
-def article_page_context(article: ArticlePage) -> dict[str, Any]:
-    """Bylines, read-also targets and sidebars of one article page."""
+def article_page_context(
+    article: ArticlePage, *, access: ArticleAccess, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """Bylines, the body the reader may see, structured data and sidebars of one article."""
     # In previews the bylines are unsaved in-memory rows; select_related is a no-op there.
     credits = article.article_authors.all().select_related("author__avatar")
     authors = [credit.author for credit in credits]
@@ -139,12 +145,94 @@ def article_page_context(article: ArticlePage) -> dict[str, Any]:
     news_feed = paginate(
         articles.briefs().exclude(pk=article.pk), cursor=None, size=NEWS_FEED_SIDEBAR_SIZE
     )
+    paywall: dict[str, Any] | None = None
+    if not access.can_read:
+        paywall = paywall_context(request, article, access=access)
     return {
         "authors": authors,
-        "notes": article.published_notes,
+        # Notes quote the story they correct, so they are gated with it.
+        "notes": article.published_notes if access.can_read else [],
         "related_articles": related,
         "news_feed": news_feed,
+        "access": access,
+        "body_blocks": access.blocks,
+        "paywall": paywall,
+        "json_ld": article_json_ld(article, authors=authors, request=request),
     }
+
+
+def paywall_context(
+    request: HttpRequest | None, article: ArticlePage, *, access: ArticleAccess
+) -> dict[str, Any]:
+    """What the call to action under a free preview shows (the same for every such reader)."""
+    from masthead.membership.models import MembershipSettings, Tier
+
+    config = MembershipSettings.for_request(request) if request is not None else None
+    tiers = list(Tier.objects.offered())
+    if article.visibility == Visibility.TIERS:
+        allowed = set(article.tier_ids)
+        tiers = [tier for tier in tiers if tier.pk in allowed]
+    elif article.visibility == Visibility.PAID or access.reader.is_member:
+        tiers = [tier for tier in tiers if not tier.is_free]
+    return {
+        "heading": config.paywall_heading if config else "",
+        "text": config.paywall_text if config else "",
+        "tiers": tiers,
+        "allow_signup": config.allow_signup if config else True,
+        "needs_paid": article.visibility != Visibility.MEMBERS,
+        "reader_is_member": access.reader.is_member,
+        "meter": access.meter,
+    }
+
+
+def article_json_ld(
+    article: ArticlePage, *, authors: list[Author], request: HttpRequest | None
+) -> str:
+    """schema.org NewsArticle for search engines; never any of the body.
+
+    Gated articles say ``isAccessibleForFree: false`` and point at the paywalled part,
+    as search engines ask of paywalled news, so the preview is not taken for cloaking.
+    """
+    url = article.get_full_url(request)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "url": url,
+        "mainEntityOfPage": url,
+        "isAccessibleForFree": not article.is_gated,
+    }
+    if article.dek:
+        data["description"] = article.dek
+    if article.first_published_at:
+        data["datePublished"] = article.first_published_at.isoformat()
+    modified = article.updated_at or article.first_published_at
+    if modified:
+        data["dateModified"] = modified.isoformat()
+    if authors:
+        data["author"] = [
+            {
+                "@type": "Person",
+                "name": author.name,
+                "url": _absolute(request, author.get_absolute_url()),
+            }
+            for author in authors
+        ]
+    if article.section:
+        data["articleSection"] = article.section.name
+    if article.is_gated:
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": ".paywall",
+        }
+    text = json.dumps(data, ensure_ascii=False)
+    # Inside <script>, "</" would end the element early; escape it as JSON allows.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _absolute(request: HttpRequest | None, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 def team_page_context() -> dict[str, Any]:

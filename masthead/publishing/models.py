@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any, ClassVar
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -38,6 +39,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from masthead.identifiers import new_object_id
+from masthead.membership.access import Reader, Visibility, can_read
 
 from .blocks import ArticleBodyBlock, NavigationBlock, PageBodyBlock
 from .reading_time import count_words, display_minutes, reading_time_minutes
@@ -453,6 +455,22 @@ class ArticlePage(Page):
         help_text=_("Set when the story changed in substance; readers see “Updated …”."),
     )
     is_featured = models.BooleanField(_("featured"), default=False)
+    visibility = models.CharField(
+        _("who can read this"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        help_text=_(
+            "Readers without access see the headline, standfirst, lead image and the body "
+            "up to the “Free preview ends here” block, then an invitation to join."
+        ),
+    )
+    tiers = ParentalManyToManyField(
+        "membership.Tier",
+        blank=True,
+        related_name="+",
+        help_text=_("Used when “Chosen tiers only” is selected."),
+    )
     word_count = models.PositiveIntegerField(default=0, editable=False)
     image_count = models.PositiveSmallIntegerField(default=0, editable=False)
     reading_time = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -491,6 +509,10 @@ class ArticlePage(Page):
         FieldPanel("is_featured"),
     ]
     settings_panels: ClassVar[list[Any]] = [
+        MultiFieldPanel(
+            [FieldPanel("visibility"), FieldPanel("tiers", widget=forms.CheckboxSelectMultiple)],
+            heading=_("Access"),
+        ),
         *Page.settings_panels,
         FieldRowPanel(
             [FieldPanel("first_published_at"), FieldPanel("updated_at")], heading=_("Dates")
@@ -499,7 +521,9 @@ class ArticlePage(Page):
     search_fields: ClassVar[list[Any]] = [
         *Page.search_fields,
         index.SearchField("dek"),
-        index.SearchField("body"),
+        # Only what every reader may read is indexed: a search must not reveal what a
+        # gated article says, not even by matching it.
+        index.SearchField("public_text"),
         index.FilterField("format"),
         index.FilterField("section"),
         index.FilterField("first_published_at"),
@@ -550,6 +574,8 @@ class ArticlePage(Page):
     def clean(self) -> None:
         super().clean()
         check_slug_not_reserved(self.slug)
+        if self.visibility == Visibility.TIERS and not self.tiers.all():
+            raise ValidationError({"tiers": _("Choose at least one tier, or another option.")})
         if self.lead_video_url:
             from .blocks import parse_video_url
 
@@ -601,11 +627,55 @@ class ArticlePage(Page):
         return authors[0] if authors else None
 
     @property
+    def is_gated(self) -> bool:
+        return self.visibility != Visibility.PUBLIC
+
+    @cached_property
+    def tier_ids(self) -> list[int]:
+        return [tier.pk for tier in self.tiers.all()] if self.visibility == Visibility.TIERS else []
+
+    def can_be_read_by(self, reader: Reader) -> bool:
+        """The access check for this article; every surface that shows its body asks."""
+        return can_read(reader, visibility=self.visibility, tier_ids=self.tier_ids)
+
+    @property
+    def paywall_index(self) -> int | None:
+        """Position of the first “Free preview ends here” block, if the body has one."""
+        for position, block in enumerate(self.body.raw_data):
+            if block["type"] == "paywall":
+                return position
+        return None
+
+    @property
+    def free_preview(self) -> list[Any]:
+        """The blocks anyone may read: all of a public article, else those before the paywall.
+
+        A gated article without a paywall block has no preview, as in Ghost.
+        """
+        if not self.is_gated:
+            return list(self.body)
+        cut = self.paywall_index
+        return [] if cut is None else list(self.body)[:cut]
+
+    @property
+    def public_text(self) -> str:
+        """Plain text of the free preview, for search indexing and excerpts."""
+        parts = []
+        for block in self.free_preview:
+            if block.block_type == "paragraph":
+                parts.append(strip_tags(block.value.source))
+            elif block.block_type in {"heading", "editors_note"}:
+                parts.append(strip_tags(str(block.value.get("text") or "")))
+            elif block.block_type == "pull_quote":
+                parts.append(strip_tags(str(block.value.get("quote") or "")))
+        return "\n".join(part for part in parts if part)
+
+    @property
     def excerpt(self) -> str:
-        """The dek, or the opening words of the body, as Ghost derives its excerpt."""
+        """The dek, or the opening words of the free preview, as Ghost derives its excerpt."""
         if self.dek:
             return self.dek
-        for block in self.body:
+        for block in self.free_preview:
             if block.block_type == "paragraph":
                 return Truncator(strip_tags(block.value.source)).chars(300)
         return ""
@@ -632,11 +702,23 @@ class ArticlePage(Page):
     def published_notes(self) -> list[ArticleNote]:
         return sorted(self.notes.all(), key=lambda note: note.noted_at)
 
+    def serve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        from masthead.membership.metering import store_meter_cookie
+
+        from .gating import article_access
+
+        access = article_access(request, self)
+        response = super().serve(request, *args, access=access, **kwargs)
+        store_meter_cookie(response, access.meter)
+        return response
+
     def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .gating import article_access
         from .listings import article_page_context
 
+        access = kwargs.pop("access", None) or article_access(request, self)
         context = super().get_context(request, *args, **kwargs)
-        context.update(article_page_context(self))
+        context.update(article_page_context(self, access=access, request=request))
         return context
 
 

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "masthead.publishing.middleware.SiteTimezoneMiddleware",
+    "masthead.membership.middleware.ReaderMiddleware",
 ]
 
 ROOT_URLCONF = "masthead.urls"
@@ -238,7 +239,23 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
+# --- Members --------------------------------------------------------------------
+# Magic links and their 6-digit codes work once, for this many minutes.
+MASTHEAD_SIGNIN_LINK_MINUTES = env.int("MASTHEAD_SIGNIN_LINK_MINUTES", default=30)
+MASTHEAD_MEMBER_COOKIE = "masthead-member"
+MASTHEAD_MEMBER_SESSION_DAYS = env.int("MASTHEAD_MEMBER_SESSION_DAYS", default=180)
+# Rate limits on sign-in emails and code guesses, per hour.
+MASTHEAD_SIGNIN_PER_EMAIL_HOUR = env.int("MASTHEAD_SIGNIN_PER_EMAIL_HOUR", default=5)
+MASTHEAD_SIGNIN_PER_IP_HOUR = env.int("MASTHEAD_SIGNIN_PER_IP_HOUR", default=30)
+MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR = env.int("MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR", default=30)
+# Behind a reverse proxy, the request header holding the reader's address
+# (e.g. HTTP_X_FORWARDED_FOR); empty trusts the connection's own address.
+MASTHEAD_CLIENT_IP_HEADER = env.str("MASTHEAD_CLIENT_IP_HEADER", default="")
+# Member counts on the site (drive, counter) are recomputed at most this often.
+MASTHEAD_COUNTER_CACHE_SECONDS = env.int("MASTHEAD_COUNTER_CACHE_SECONDS", default=60)
+
 # --- Security -------------------------------------------------------------------
+CSRF_FAILURE_VIEW = "masthead.membership.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"

@@ -1,0 +1,444 @@
+"""Every write in the membership domain. Views, the admin, importers and tasks call these.
+
+Actions take keyword arguments, run in a transaction and return the main object. They
+assume validated input (forms and importers check shapes) and raise the domain errors
+in ``exceptions.py`` for rules that need the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import auth, ratelimit
+from .exceptions import CodeRejected, EmailInUse, LinkExpired, TooManyRequests
+from .models import (
+    Campaign,
+    Label,
+    Member,
+    MemberEvent,
+    Membership,
+    MemberStatus,
+    MeteredRead,
+    SignInRequest,
+    SignupSource,
+    Tier,
+    normalise_email,
+)
+
+MAX_CODE_ATTEMPTS = 5
+Actor = AbstractBaseUser | None
+
+
+def record_event(
+    member: Member,
+    kind: MemberEvent.Kind,
+    *,
+    actor: Actor = None,
+    at: datetime | None = None,
+    **detail: Any,
+) -> MemberEvent:
+    return MemberEvent.objects.create(
+        member=member,
+        kind=kind,
+        detail=detail,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        created_at=at or timezone.now(),
+    )
+
+
+# --- Signing up and in ----------------------------------------------------------------
+
+
+def request_sign_in_link(
+    *,
+    email: str,
+    client_ip: str,
+    name: str = "",
+    source: str = SignupSource.DIRECT,
+    page_id: int | None = None,
+    campaign_id: int | None = None,
+    next_url: str = "",
+    signup_allowed: bool = True,
+) -> SignInRequest | None:
+    """Email a magic link and code to ``email``: to sign in, or to finish joining.
+
+    The caller shows the same page whatever happens here, so nobody can learn from it
+    whether an address has an account. Returns None when nothing was sent (an unknown
+    address while sign-up is closed).
+    """
+    email = normalise_email(email)
+    if not ratelimit.allow(
+        "signin-ip", client_ip, limit=settings.MASTHEAD_SIGNIN_PER_IP_HOUR, window_seconds=3600
+    ) or not ratelimit.allow(
+        "signin-email", email, limit=settings.MASTHEAD_SIGNIN_PER_EMAIL_HOUR, window_seconds=3600
+    ):
+        raise TooManyRequests
+    member = Member.objects.filter(email=email).first()
+    if member is None and not signup_allowed:
+        return None
+    purpose = SignInRequest.Purpose.SIGN_IN if member else SignInRequest.Purpose.SIGN_UP
+    signup = {
+        "name": name.strip()[:191],
+        "source": source,
+        "page_id": page_id,
+        "campaign_id": campaign_id,
+        "next": next_url,
+    }
+    return _create_sign_in_request(email=email, purpose=purpose, member=member, signup=signup)
+
+
+def request_email_change(*, member: Member, new_email: str, client_ip: str) -> SignInRequest:
+    """Send a confirmation link to the new address; the change happens when it is opened."""
+    new_email = normalise_email(new_email)
+    if not ratelimit.allow(
+        "signin-ip", client_ip, limit=settings.MASTHEAD_SIGNIN_PER_IP_HOUR, window_seconds=3600
+    ) or not ratelimit.allow(
+        "signin-email",
+        new_email,
+        limit=settings.MASTHEAD_SIGNIN_PER_EMAIL_HOUR,
+        window_seconds=3600,
+    ):
+        raise TooManyRequests
+    if Member.objects.filter(email=new_email).exclude(pk=member.pk).exists():
+        raise EmailInUse
+    return _create_sign_in_request(
+        email=new_email,
+        purpose=SignInRequest.Purpose.CHANGE_EMAIL,
+        member=member,
+        signup={"next": ""},
+    )
+
+
+def _create_sign_in_request(
+    *, email: str, purpose: str, member: Member | None, signup: dict[str, Any]
+) -> SignInRequest:
+    from .tasks import send_sign_in_email
+
+    public_id = secrets.token_hex(16)
+    now = timezone.now()
+    with transaction.atomic():
+        sign_in = SignInRequest.objects.create(
+            public_id=public_id,
+            purpose=purpose,
+            email=email,
+            member=member,
+            token_hash=auth.token_hash(auth.link_token(public_id)),
+            code_hash=auth.code_hash(public_id, auth.one_time_code(public_id)),
+            signup=signup,
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.MASTHEAD_SIGNIN_LINK_MINUTES),
+        )
+        transaction.on_commit(lambda: send_sign_in_email.enqueue(sign_in_id=sign_in.pk))
+    return sign_in
+
+
+def redeem_link(*, token: str) -> tuple[Member, SignInRequest]:
+    """Open a member session from an emailed link. Each link works once."""
+    with transaction.atomic():
+        sign_in = (
+            SignInRequest.objects.select_for_update()
+            .filter(token_hash=auth.token_hash(token))
+            .first()
+        )
+        if sign_in is None or not sign_in.is_usable():
+            raise LinkExpired
+        return _complete(sign_in), sign_in
+
+
+def redeem_code(*, public_id: str, code: str, client_ip: str) -> tuple[Member, SignInRequest]:
+    """Open a member session from the 6-digit code, for a reader on another device."""
+    if not ratelimit.allow(
+        "code-ip", client_ip, limit=settings.MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR, window_seconds=3600
+    ):
+        raise TooManyRequests
+    with transaction.atomic():
+        sign_in = SignInRequest.objects.select_for_update().filter(public_id=public_id).first()
+        if sign_in is None or not sign_in.is_usable():
+            raise LinkExpired
+        if auth.code_matches(sign_in, code):
+            return _complete(sign_in), sign_in
+        sign_in.failed_code_attempts = F("failed_code_attempts") + 1
+        sign_in.save(update_fields=["failed_code_attempts"])
+        sign_in.refresh_from_db(fields=["failed_code_attempts"])
+        attempts_left = MAX_CODE_ATTEMPTS - sign_in.failed_code_attempts
+        if attempts_left <= 0:
+            # Guessing stops here: the request is spent and a new email is needed.
+            sign_in.used_at = timezone.now()
+            sign_in.save(update_fields=["used_at"])
+    raise CodeRejected(attempts_left=attempts_left)
+
+
+def _complete(sign_in: SignInRequest) -> Member:
+    now = timezone.now()
+    sign_in.used_at = now
+    sign_in.save(update_fields=["used_at"])
+    if sign_in.purpose == SignInRequest.Purpose.CHANGE_EMAIL:
+        if sign_in.member is None:  # the member was deleted after asking
+            raise LinkExpired
+        return change_email(member=sign_in.member, new_email=sign_in.email)
+
+    member = sign_in.member or Member.objects.filter(email=sign_in.email).first()
+    if member is None:
+        member = _create_member_from_signup(sign_in, now=now)
+    else:
+        record_event(member, MemberEvent.Kind.SIGNED_IN, at=now)
+    if member.email_verified_at is None:
+        member.email_verified_at = now
+    member.last_seen_at = now
+    member.save(update_fields=["email_verified_at", "last_seen_at", "updated_at"])
+    return member
+
+
+def _create_member_from_signup(sign_in: SignInRequest, *, now: datetime) -> Member:
+    signup = sign_in.signup or {}
+    source = signup.get("source") or SignupSource.DIRECT
+    if source not in SignupSource.values:
+        source = SignupSource.DIRECT
+    campaign_id = signup.get("campaign_id")
+    if campaign_id and not Campaign.objects.filter(pk=campaign_id).exists():
+        campaign_id = None
+    page_id = signup.get("page_id")
+    if page_id:
+        from wagtail.models import Page
+
+        if not Page.objects.filter(pk=page_id).exists():
+            page_id = None
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                email=sign_in.email,
+                name=str(signup.get("name") or "")[:191],
+                signup_source=source,
+                signup_page_id=page_id,
+                signup_campaign_id=campaign_id,
+                created_at=now,
+                email_verified_at=now,
+            )
+    except IntegrityError:
+        # Two links for one new address opened at once: the first made the member.
+        member = Member.objects.get(email=sign_in.email)
+        record_event(member, MemberEvent.Kind.SIGNED_IN, at=now)
+        return member
+    record_event(member, MemberEvent.Kind.SIGNED_UP, at=now, source=source, page_id=page_id)
+    return member
+
+
+# --- Member details ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_member(
+    *,
+    email: str,
+    name: str = "",
+    note: str = "",
+    source: str = SignupSource.ADMIN,
+    labels: Iterable[Label] = (),
+    created_at: datetime | None = None,
+    actor: Actor = None,
+) -> Member:
+    member = Member.objects.create(
+        email=normalise_email(email),
+        name=name,
+        note=note,
+        signup_source=source,
+        created_at=created_at or timezone.now(),
+    )
+    if labels:
+        member.labels.set(labels)
+    record_event(member, MemberEvent.Kind.SIGNED_UP, actor=actor, source=source)
+    return member
+
+
+@transaction.atomic
+def change_email(*, member: Member, new_email: str, actor: Actor = None) -> Member:
+    new_email = normalise_email(new_email)
+    if new_email == member.email:
+        return member
+    if Member.objects.filter(email=new_email).exclude(pk=member.pk).exists():
+        raise EmailInUse
+    old_email = member.email
+    member.email = new_email
+    member.email_verified_at = timezone.now() if actor is None else member.email_verified_at
+    # Sessions on other devices end: they were opened for the old address.
+    member.session_version = F("session_version") + 1
+    member.save(update_fields=["email", "email_verified_at", "session_version", "updated_at"])
+    member.refresh_from_db(fields=["session_version"])
+    record_event(member, MemberEvent.Kind.EMAIL_CHANGED, actor=actor, old=old_email, new=new_email)
+    return member
+
+
+@transaction.atomic
+def update_member(
+    *, member: Member, name: str | None = None, note: str | None = None, actor: Actor = None
+) -> Member:
+    changed = []
+    if name is not None and name != member.name:
+        record_event(member, MemberEvent.Kind.NAME_CHANGED, actor=actor, old=member.name, new=name)
+        member.name = name
+        changed.append("name")
+    if note is not None and note != member.note:
+        record_event(member, MemberEvent.Kind.NOTE_CHANGED, actor=actor)
+        member.note = note
+        changed.append("note")
+    if changed:
+        member.save(update_fields=[*changed, "updated_at"])
+    return member
+
+
+@transaction.atomic
+def set_labels(*, member: Member, labels: Iterable[Label], actor: Actor = None) -> Member:
+    new = {label.pk: label for label in labels}
+    old = set(member.labels.values_list("pk", flat=True))
+    if set(new) != old:
+        member.labels.set(new.values())
+        record_event(
+            member,
+            MemberEvent.Kind.LABELS_CHANGED,
+            actor=actor,
+            labels=sorted(label.name for label in new.values()),
+        )
+    return member
+
+
+@transaction.atomic
+def sign_out_everywhere(*, member: Member) -> Member:
+    Member.objects.filter(pk=member.pk).update(session_version=F("session_version") + 1)
+    member.refresh_from_db(fields=["session_version"])
+    return member
+
+
+@transaction.atomic
+def delete_member(*, member: Member) -> None:
+    """Erase a member and everything recorded about them (their right to be forgotten)."""
+    SignInRequest.objects.filter(email=member.email).delete()
+    member.delete()
+
+
+def touch_last_seen(*, member: Member, now: datetime | None = None) -> None:
+    """Note that the member was here; at most once an hour, so reading stays write-free."""
+    now = now or timezone.now()
+    if member.last_seen_at is None or now - member.last_seen_at > timedelta(hours=1):
+        Member.objects.filter(pk=member.pk).update(last_seen_at=now)
+        member.last_seen_at = now
+
+
+# --- Memberships and status ----------------------------------------------------------------
+
+
+def status_from_memberships(memberships: Iterable[Membership]) -> str:
+    sources = {m.source for m in memberships if not m.tier.is_free}
+    if Membership.Source.PAYMENT in sources:
+        return MemberStatus.PAID
+    if Membership.Source.GIFT in sources:
+        return MemberStatus.GIFT
+    if sources:
+        return MemberStatus.COMPED
+    return MemberStatus.FREE
+
+
+@transaction.atomic
+def refresh_status(*, member: Member, actor: Actor = None, at: datetime | None = None) -> Member:
+    """Set the stored status from the member's memberships active now."""
+    at = at or timezone.now()
+    active = list(member.memberships.active(at).select_related("tier"))
+    status = status_from_memberships(active)
+    if status != member.status:
+        record_event(
+            member,
+            MemberEvent.Kind.STATUS_CHANGED,
+            actor=actor,
+            at=at,
+            old=member.status,
+            new=status,
+        )
+        member.status = status
+        member.save(update_fields=["status", "updated_at"])
+    return member
+
+
+@transaction.atomic
+def comp_member(
+    *,
+    member: Member,
+    tier: Tier,
+    ends_at: datetime | None = None,
+    note: str = "",
+    actor: Actor = None,
+) -> Membership:
+    """Give a member a paid tier for free, replacing any complimentary one they had."""
+    now = timezone.now()
+    member.memberships.active(now).filter(source=Membership.Source.COMP).update(ends_at=now)
+    membership = Membership.objects.create(
+        member=member,
+        tier=tier,
+        source=Membership.Source.COMP,
+        starts_at=now,
+        ends_at=ends_at,
+        note=note,
+        granted_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    record_event(
+        member,
+        MemberEvent.Kind.COMPED,
+        actor=actor,
+        tier=tier.name,
+        until=ends_at.isoformat() if ends_at else None,
+    )
+    refresh_status(member=member, actor=actor)
+    return membership
+
+
+@transaction.atomic
+def remove_comp(*, member: Member, actor: Actor = None) -> Member:
+    now = timezone.now()
+    ended = member.memberships.active(now).filter(source=Membership.Source.COMP).update(ends_at=now)
+    if ended:
+        record_event(member, MemberEvent.Kind.COMP_REMOVED, actor=actor)
+    return refresh_status(member=member, actor=actor)
+
+
+def expire_memberships(*, now: datetime | None = None) -> int:
+    """Bring stored statuses up to date after memberships ended; safe to run any time."""
+    now = now or timezone.now()
+    stale = Member.objects.exclude(status=MemberStatus.FREE).exclude(
+        pk__in=Membership.objects.active(now).exclude(tier__kind=Tier.Kind.FREE).values("member")
+    )
+    count = 0
+    for member in stale.iterator():
+        refresh_status(member=member, at=now)
+        count += 1
+    return count
+
+
+# --- Metering ---------------------------------------------------------------------------
+
+
+def month_start(when: datetime) -> date:
+    local = timezone.localtime(when)
+    return local.date().replace(day=1)
+
+
+def record_metered_read(*, member: Member, page_id: int, now: datetime | None = None) -> bool:
+    """Count a gated article against a free member's month; re-reading it is free."""
+    now = now or timezone.now()
+    _, created = MeteredRead.objects.get_or_create(
+        member=member, page_id=page_id, month=month_start(now), defaults={"read_at": now}
+    )
+    return created
+
+
+def purge_expired_sign_in_requests(*, now: datetime | None = None) -> int:
+    """Forget sign-in requests a day after they expired: they can no longer be used."""
+    now = now or timezone.now()
+    deleted, _ = SignInRequest.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    return deleted

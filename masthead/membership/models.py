@@ -1,0 +1,598 @@
+"""Readers who sign up or pay: members, tiers, memberships, labels and campaigns.
+
+Members are not staff: they have no password and never see the admin. A member's
+``status`` is stored for filtering and counting, and is always derived from their
+memberships by ``actions.refresh_status``; nothing else writes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField
+
+from masthead.identifiers import new_object_id
+
+
+def _ghost_id_field() -> models.CharField:
+    return models.CharField(
+        max_length=24,
+        unique=True,
+        default=new_object_id,
+        editable=False,
+        help_text=_("Stable public id, in Ghost's format."),
+    )
+
+
+def normalise_email(address: str) -> str:
+    """One spelling per mailbox, so ``Ann@Example.org`` cannot sign up twice."""
+    return address.strip().lower()
+
+
+# --- Tiers ------------------------------------------------------------------------
+
+
+class TierQuerySet(models.QuerySet["Tier"]):
+    def active(self) -> TierQuerySet:
+        return self.filter(is_active=True)
+
+    def paid(self) -> TierQuerySet:
+        return self.filter(kind=Tier.Kind.PAID)
+
+    def offered(self) -> TierQuerySet:
+        """Tiers a reader can choose on the public site, cheapest first."""
+        return self.active().filter(is_public=True).order_by("kind", "monthly_price", "name")
+
+
+class Tier(models.Model):
+    """A level of membership: the free tier or a paid one with monthly and yearly prices.
+
+    Prices are in minor units (cents), as Ghost and Stripe store them, so no price is
+    ever rounded. Archived tiers keep their members but are no longer offered.
+    """
+
+    class Kind(models.TextChoices):
+        FREE = "free", _("Free")
+        PAID = "paid", _("Paid")
+
+    name = models.CharField(max_length=191)
+    slug = models.SlugField(max_length=191, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAID)
+    description = models.CharField(max_length=500, blank=True)
+    benefits = models.TextField(
+        blank=True, help_text=_("One benefit per line, shown as a list on the join page.")
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, default="EUR", help_text=_("ISO 4217 code, e.g. EUR or USD.")
+    )
+    monthly_price = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("In cents: 500 is 5.00.")
+    )
+    yearly_price = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("In cents: 5000 is 50.00.")
+    )
+    trial_days = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Archived tiers keep their members.")
+    )
+    is_public = models.BooleanField(
+        _("shown on the join page"), default=True, help_text=_("Hidden tiers can still be comped.")
+    )
+    welcome_page_url = models.CharField(max_length=2000, blank=True)
+    ghost_id = _ghost_id_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TierQuerySet.as_manager()
+
+    panels: ClassVar[list[Any]] = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
+        FieldPanel("kind"),
+        FieldPanel("description"),
+        FieldPanel("benefits"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("currency"),
+                        FieldPanel("monthly_price"),
+                        FieldPanel("yearly_price"),
+                    ]
+                ),
+                FieldPanel("trial_days"),
+            ],
+            heading=_("Prices"),
+        ),
+        FieldRowPanel([FieldPanel("is_active"), FieldPanel("is_public")]),
+        FieldPanel("welcome_page_url"),
+    ]
+
+    class Meta:
+        ordering = ["kind", "monthly_price", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(kind="free"), name="tier_single_free"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_free(self) -> bool:
+        return self.kind == self.Kind.FREE
+
+    @property
+    def benefit_list(self) -> list[str]:
+        return [line.strip() for line in self.benefits.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.slug:
+            self.slug = slugify(self.name)[:191]
+        if self.kind == self.Kind.PAID:
+            errors = {}
+            if not self.monthly_price and not self.yearly_price:
+                errors["monthly_price"] = _("A paid tier needs a monthly or a yearly price.")
+            if not self.currency or len(self.currency) != 3 or not self.currency.isalpha():
+                errors["currency"] = _("Use a three-letter currency code such as EUR.")
+            if errors:
+                raise ValidationError(errors)
+            self.currency = self.currency.upper()
+        else:
+            self.monthly_price = self.yearly_price = None
+            self.trial_days = 0
+
+
+# --- Members ----------------------------------------------------------------------
+
+
+class Label(models.Model):
+    """A staff-chosen tag on members ("press", "event 2026") for filtering and segments."""
+
+    name = models.CharField(max_length=191, unique=True)
+    slug = models.SlugField(max_length=191, unique=True)
+    ghost_id = _ghost_id_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name)[:191] or new_object_id()
+        super().save(*args, **kwargs)
+
+
+class MemberStatus(models.TextChoices):
+    FREE = "free", _("Free")
+    PAID = "paid", _("Paid")
+    COMPED = "comped", _("Complimentary")
+    GIFT = "gift", _("Gift")
+
+
+class SignupSource(models.TextChoices):
+    DIRECT = "direct", _("Join page")
+    PAYWALL = "paywall", _("Paywall")
+    CAMPAIGN = "campaign", _("Membership drive")
+    IMPORT = "import", _("Import")
+    ADMIN = "admin", _("Added by staff")
+    API = "api", _("API")
+
+
+class MemberQuerySet(models.QuerySet["Member"]):
+    def paying(self) -> MemberQuerySet:
+        return self.filter(status=MemberStatus.PAID)
+
+    def with_paid_access(self) -> MemberQuerySet:
+        return self.exclude(status=MemberStatus.FREE)
+
+    def joined_between(self, start: datetime, end: datetime) -> MemberQuerySet:
+        return self.filter(created_at__gte=start, created_at__lt=end)
+
+
+class Member(models.Model):
+    """A reader with an email address we can write to, paying or not."""
+
+    email = models.EmailField(max_length=191, unique=True)
+    name = models.CharField(max_length=191, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MemberStatus.choices, default=MemberStatus.FREE, editable=False
+    )
+    note = models.TextField(blank=True, help_text=_("Only staff see this."))
+    labels = models.ManyToManyField(Label, blank=True, related_name="members")
+    signup_source = models.CharField(
+        max_length=20, choices=SignupSource.choices, default=SignupSource.DIRECT
+    )
+    # A Wagtail page, not publishing's ArticlePage: membership sits below publishing
+    # and must not import it (docs/architecture.md).
+    signup_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The article the reader signed up from."),
+    )
+    signup_campaign = models.ForeignKey(
+        "Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Signing out everywhere, deleting an account or changing the email bumps this,
+    # which invalidates every member cookie issued before.
+    session_version = models.PositiveIntegerField(default=1, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ghost_id = _ghost_id_field()
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="member_status_created"),
+            models.Index(fields=["signup_source", "created_at"], name="member_source_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalise_email(self.email)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0]
+
+    @property
+    def has_paid_access(self) -> bool:
+        return self.status != MemberStatus.FREE
+
+
+# --- Memberships ----------------------------------------------------------------------
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self, at: datetime | None = None) -> MembershipQuerySet:
+        at = at or timezone.now()
+        return self.filter(starts_at__lte=at).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
+class Membership(models.Model):
+    """A member's access to one tier for a period: comped by staff, a gift, or paid for.
+
+    History is kept: ending a membership sets ``ends_at`` instead of deleting the row,
+    so the admin timeline and the growth charts can tell what happened when.
+    """
+
+    class Source(models.TextChoices):
+        COMP = "comp", _("Complimentary")
+        GIFT = "gift", _("Gift")
+        PAYMENT = "payment", _("Payment")
+        IMPORT = "import", _("Import")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="memberships")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty means until further notice.")
+    )
+    note = models.CharField(max_length=500, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["member", "ends_at"], name="membership_member_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.tier}"
+
+    def is_active_on(self, when: datetime) -> bool:
+        return self.starts_at <= when and (self.ends_at is None or self.ends_at > when)
+
+
+class MemberEvent(models.Model):
+    """One line of a member's timeline in the admin, kept for as long as the member."""
+
+    class Kind(models.TextChoices):
+        SIGNED_UP = "signed_up", _("Signed up")
+        SIGNED_IN = "signed_in", _("Signed in")
+        EMAIL_CHANGED = "email_changed", _("Changed email")
+        NAME_CHANGED = "name_changed", _("Changed name")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        COMPED = "comped", _("Given a complimentary membership")
+        COMP_REMOVED = "comp_removed", _("Complimentary membership removed")
+        LABELS_CHANGED = "labels_changed", _("Labels changed")
+        NOTE_CHANGED = "note_changed", _("Note changed")
+        IMPORTED = "imported", _("Imported")
+        EXPORTED = "exported", _("Downloaded their data")
+        METERED_READ = "metered_read", _("Read a metered article")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+# --- Sign-in links and codes --------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SignInRequest(models.Model):
+    """One emailed magic link with its 6-digit code, for signing up, in, or changing email.
+
+    Neither the link's token nor the code is stored: both are derived from ``public_id``
+    with the secret key (see ``auth.py``) and only their hashes are kept, so a copy of
+    the database cannot be used to sign in as anyone.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", _("Sign in")
+        SIGN_UP = "sign_up", _("Sign up")
+        CHANGE_EMAIL = "change_email", _("Change email")
+
+    public_id = models.CharField(max_length=32, unique=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    email = models.EmailField(max_length=191)
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    # What the reader chose on the form (name, where they signed up, where to go next).
+    signup = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="signin_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and self.expires_at > now
+
+
+class MeteredRead(models.Model):
+    """A gated article a free member read on their monthly allowance."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="metered_reads")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text=_("The first day of the month the read counts in."))
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "page", "month"], name="metered_read_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} · {self.page_id} · {self.month:%Y-%m}"
+
+
+# --- Membership drive -----------------------------------------------------------------
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def running(self, at: datetime | None = None) -> CampaignQuerySet:
+        at = at or timezone.now()
+        return self.filter(is_enabled=True, starts_at__lte=at, ends_at__gt=at)
+
+    def for_banner(self, at: datetime | None = None) -> CampaignQuerySet:
+        return self.running(at).filter(show_banner=True).order_by("-starts_at")
+
+
+class Campaign(models.Model):
+    """A membership drive: a goal of new members between two dates, shown with a live count.
+
+    Headlines and copy may use ``{count}``, ``{goal}`` and ``{remaining}``; each state
+    (running, goal reached, stretch goal reached, ended) has its own headline so the
+    banner says the right thing without an editor watching the counter.
+    """
+
+    class Goal(models.TextChoices):
+        NEW_MEMBERS = "new_members", _("New members (free or paid)")
+        NEW_PAID_MEMBERS = "new_paid_members", _("New paying members")
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Running")
+        GOAL_REACHED = "goal_reached", _("Goal reached")
+        STRETCH_REACHED = "stretch_reached", _("Stretch goal reached")
+        ENDED = "ended", _("Ended")
+
+    name = models.CharField(max_length=191, help_text=_("For staff, e.g. “Winter drive 2026”."))
+    goal_kind = models.CharField(max_length=20, choices=Goal.choices, default=Goal.NEW_MEMBERS)
+    goal = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    stretch_goal = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Optional: a second goal once the first is reached.")
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    headline = models.CharField(
+        max_length=255,
+        default="Goal: {goal} new members",
+        help_text=_("Placeholders: {count}, {goal}, {remaining}."),
+    )
+    body = models.TextField(
+        blank=True,
+        default="{count} members on board. Help us reach {goal} — {remaining} to go.",
+        help_text=_("Placeholders: {count}, {goal}, {remaining}."),
+    )
+    goal_reached_headline = models.CharField(
+        max_length=255, blank=True, default="We reached our goal of {goal} new members. Thank you!"
+    )
+    stretch_headline = models.CharField(
+        max_length=255,
+        blank=True,
+        default="Stretch goal: {goal} new members",
+        help_text=_("Shown once the first goal is reached and a stretch goal is set."),
+    )
+    ended_headline = models.CharField(
+        max_length=255, blank=True, default="Thank you: {count} people joined during our drive."
+    )
+    show_banner = models.BooleanField(
+        default=True, help_text=_("Show a banner at the top of every page while it runs.")
+    )
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CampaignQuerySet.as_manager()
+
+    panels: ClassVar[list[Any]] = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("goal_kind"), FieldPanel("goal"), FieldPanel("stretch_goal")]),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("headline"),
+                FieldPanel("body"),
+                FieldPanel("goal_reached_headline"),
+                FieldPanel("stretch_headline"),
+                FieldPanel("ended_headline"),
+            ],
+            heading=_("Copy"),
+        ),
+        FieldRowPanel([FieldPanel("show_banner"), FieldPanel("is_enabled")]),
+    ]
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, Any] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("The drive must end after it starts.")
+        if self.stretch_goal is not None and self.goal and self.stretch_goal <= self.goal:
+            errors["stretch_goal"] = _("The stretch goal must be larger than the goal.")
+        for field in ("headline", "body", "goal_reached_headline", "stretch_headline"):
+            text = getattr(self, field) or ""
+            try:
+                text.format(count=0, goal=0, remaining=0)
+            except (KeyError, IndexError, ValueError):
+                errors[field] = _("Only {count}, {goal} and {remaining} can be used in braces.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- Settings -------------------------------------------------------------------------
+
+
+@register_setting(icon="group")
+class MembershipSettings(BaseSiteSetting):
+    """How the site asks readers to join, and how generous the paywall is."""
+
+    class CounterBasis(models.TextChoices):
+        ALL_MEMBERS = "all", _("All members")
+        PAID_MEMBERS = "paid", _("Members with paid access")
+
+    allow_signup = models.BooleanField(
+        default=True, help_text=_("Turn off to make membership invitation-only.")
+    )
+    paywall_heading = models.CharField(
+        max_length=255, default="This story is for members", blank=True
+    )
+    paywall_text = RichTextField(
+        blank=True,
+        features=["bold", "italic", "link"],
+        default="<p>Our journalism is funded by readers. Join to keep reading.</p>",
+    )
+    metering_enabled = models.BooleanField(
+        _("metering"),
+        default=False,
+        help_text=_("Let readers open some gated articles each month before the paywall shows."),
+    )
+    anonymous_monthly_limit = models.PositiveSmallIntegerField(
+        _("articles a month for anonymous readers"), default=2
+    )
+    free_member_monthly_limit = models.PositiveSmallIntegerField(
+        _("articles a month for free members"), default=5
+    )
+    counter_basis = models.CharField(
+        _("community counter counts"),
+        max_length=10,
+        choices=CounterBasis.choices,
+        default=CounterBasis.ALL_MEMBERS,
+    )
+    counter_text = models.CharField(
+        max_length=255,
+        default="{count} people chose to be part of our community — thank you",
+        help_text=_("Placeholder: {count}."),
+    )
+
+    panels: ClassVar[list[Any]] = [
+        FieldPanel("allow_signup"),
+        MultiFieldPanel(
+            [FieldPanel("paywall_heading"), FieldPanel("paywall_text")], heading=_("Paywall")
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("metering_enabled"),
+                FieldRowPanel(
+                    [FieldPanel("anonymous_monthly_limit"), FieldPanel("free_member_monthly_limit")]
+                ),
+            ],
+            heading=_("Metering"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("counter_basis"), FieldPanel("counter_text")],
+            heading=_("Community counter"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("membership settings")
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            self.counter_text.format(count=0)
+        except (KeyError, IndexError, ValueError):
+            raise ValidationError(
+                {"counter_text": _("Only {count} can be used in braces.")}
+            ) from None

@@ -1,0 +1,67 @@
+"""Background work of the membership app. Tasks take ids and are safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import task
+
+from . import auth
+from .models import SignInRequest
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def send_sign_in_email(*, sign_in_id: int) -> None:
+    """Email the magic link and code of one sign-in request, if it can still be used."""
+    sign_in = SignInRequest.objects.select_related("member").filter(pk=sign_in_id).first()
+    if sign_in is None or not sign_in.is_usable():
+        # Already used or expired by the time the worker got here: a link that cannot
+        # work would only confuse the reader.
+        return
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    publication = _publication_name(site)
+    token = auth.link_token(sign_in.public_id)
+    link = f"{settings.MASTHEAD_SITE_URL}{reverse('membership:verify')}?token={token}"
+    context = {
+        "purpose": sign_in.purpose,
+        "link": link,
+        "code": auth.one_time_code(sign_in.public_id),
+        "minutes": settings.MASTHEAD_SIGNIN_LINK_MINUTES,
+        "publication": publication,
+        "name": (sign_in.member.name if sign_in.member else sign_in.signup.get("name")) or "",
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+        "expires_at": timezone.localtime(sign_in.expires_at),
+    }
+    subject = render_to_string("membership/email/sign_in_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("membership/email/sign_in.txt", context),
+        to=[sign_in.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(
+        render_to_string("membership/email/sign_in.html", context), "text/html"
+    )
+    message.send()
+    # The address stays out of the log: only the request's id identifies it.
+    logger.info("sent %s email for sign-in request %s", sign_in.purpose, sign_in.pk)
+
+
+def _publication_name(site: object) -> str:
+    # Looked up by name: the publication's settings live in publishing, above this app,
+    # and the layering forbids importing them.
+    from django.apps import apps
+
+    if site is None:
+        return settings.WAGTAIL_SITE_NAME
+    site_settings = apps.get_model("publishing", "SiteSettings")
+    return site_settings.for_site(site).publication_name or settings.WAGTAIL_SITE_NAME

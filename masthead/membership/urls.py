@@ -1,0 +1,21 @@
+"""Member URLs under ``/members/``; ``/members/?token=`` is where Ghost's links point too."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "membership"
+
+urlpatterns = [
+    path("", views.verify, name="verify"),
+    path("join/", views.join, name="join"),
+    path("signin/", views.signin, name="signin"),
+    path("check-email/", views.check_email, name="check_email"),
+    path("code/", views.code, name="code"),
+    path("signout/", views.signout, name="signout"),
+    path("account/", views.account, name="account"),
+    path("account/export/", views.account_export, name="account_export"),
+    path("account/delete/", views.account_delete, name="account_delete"),
+    path("api/reader/", views.api_reader, name="api_reader"),
+    path("api/member/", views.api_member, name="api_member"),
+]
