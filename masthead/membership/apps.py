@@ -7,3 +7,8 @@ class MembershipConfig(AppConfig):
     name = "masthead.membership"
     label = "membership"
     verbose_name = "Membership"
+    # (job, seconds): run by `masthead worker`'s scheduler; see masthead/scheduler.py.
+    periodic_jobs = [
+        ("masthead.membership.jobs.expire_memberships", 300),
+        ("masthead.membership.jobs.purge_sign_in_requests", 3600),
+    ]

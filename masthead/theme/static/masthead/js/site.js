@@ -1,4 +1,6 @@
-/* masthead: "Show More" in place and click-to-play video. Pages work without it. */
+/* masthead: "Show More" in place, click-to-play video, and the reader's personal bits
+   (form tokens, a greeting after signing in, the meter) on pages cached for everyone.
+   Pages work without it. */
 (function () {
   "use strict";
   var live = document.querySelector("[data-live-region]");
@@ -71,4 +73,44 @@
       playVideo(facade);
     }
   });
+
+  // Pages are the same for every reader of an access variant; what is personal is
+  // fetched here: a CSRF token for the forms, the meter, and a one-off notice.
+  function readCookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+
+  function showNotice(kind) {
+    var box = document.querySelector("[data-notice]");
+    var text = box && box.dataset[kind.replace(/_(\w)/g, function (m, c) { return c.toUpperCase(); })];
+    if (!text) return;
+    box.querySelector("[data-notice-text]").textContent = text;
+    box.hidden = false;
+  }
+
+  var notice = readCookie("masthead-notice");
+  if (notice) {
+    document.cookie = "masthead-notice=; Max-Age=0; Path=/; SameSite=Lax";
+    showNotice(notice);
+  }
+  var closer = document.querySelector("[data-notice-close]");
+  if (closer) closer.addEventListener("click", function () { closer.closest("[data-notice]").hidden = true; });
+
+  var csrfInputs = document.querySelectorAll("input[data-csrf]");
+  var meterNote = document.querySelector("[data-meter-note]");
+  var readerUrl = document.body.dataset.readerUrl;
+  if (readerUrl && window.fetch && (csrfInputs.length || meterNote)) {
+    fetch(readerUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (reader) {
+        if (!reader) return;
+        [].forEach.call(csrfInputs, function (input) { input.value = reader.csrf_token; });
+        if (meterNote && reader.meter) {
+          var left = meterNote.dataset[reader.meter.remaining === 1 ? "leftOne" : "leftMany"];
+          if (left) meterNote.querySelector("[data-meter-left]").textContent = left.replace("{count}", reader.meter.remaining);
+        }
+      })
+      .catch(function () { /* the form falls back to the server's confirmation page */ });
+  }
 })();
