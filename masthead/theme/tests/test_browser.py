@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -31,32 +30,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-@pytest.fixture
-def browser(chromium_path, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the Django ORM calls
-    # that the live server makes happen in other threads, so this is safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -187,18 +160,9 @@ def test_video_facade_loads_the_player_only_after_a_click(browser, live_server, 
     page.close()
 
 
-@pytest.fixture
-def axe_source() -> str:
-    if not AXE.exists():
-        pytest.skip(
-            "axe-core is not installed: run `npm ci` (make test does) to check accessibility"
-        )
-    return AXE.read_text()
-
-
 @pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["desktop", "mobile"])
 def test_pages_have_no_accessibility_violations(
-    browser, live_server, newsroom, axe_source, viewport
+    browser, live_server, newsroom, axe_violations, viewport
 ):
     urls = {
         "home": "/",
@@ -212,17 +176,7 @@ def test_pages_have_no_accessibility_violations(
     report = {}
     for name, url in urls.items():
         page.goto(live_server.url + url)
-        page.add_script_tag(content=axe_source)
-        result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-            WCAG_TAGS,
-        )
-        violations = [
-            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"]
-        ]
-        if violations:
+        if violations := axe_violations(page):
             report[name] = violations
-        assert result["passes"], f"axe ran no checks on {name}"
     page.close()
     assert report == {}, json.dumps(report, indent=2)
