@@ -13,12 +13,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from . import auth, ratelimit
+from masthead.staff.models import User
+
 from .exceptions import CodeRejected, EmailInUse, LinkExpired, TooManyRequests
 from .models import (
     Campaign,
@@ -35,7 +37,12 @@ from .models import (
 )
 
 MAX_CODE_ATTEMPTS = 5
-Actor = AbstractBaseUser | None
+# The staff member behind a change; None (or anonymous) for readers and tasks.
+Actor = User | AnonymousUser | None
+
+
+def _staff(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None
 
 
 def record_event(
@@ -50,7 +57,7 @@ def record_event(
         member=member,
         kind=kind,
         detail=detail,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_staff(actor),
         created_at=at or timezone.now(),
     )
 
@@ -385,7 +392,7 @@ def comp_member(
         starts_at=now,
         ends_at=ends_at,
         note=note,
-        granted_by=actor if actor is not None and actor.is_authenticated else None,
+        granted_by=_staff(actor),
     )
     record_event(
         member,

@@ -58,7 +58,7 @@ def meter_status(request: HttpRequest, reader: Reader) -> MeterDecision | None:
     config = MembershipSettings.for_request(request)
     if not config.metering_enabled or reader.kind == ReaderKind.STAFF or reader.has_paid_access:
         return None
-    if reader.kind == ReaderKind.ANONYMOUS:
+    if reader.kind == ReaderKind.ANONYMOUS or reader.member_id is None:
         return MeterDecision(limit=config.anonymous_monthly_limit, used=len(_cookie_pages(request)))
     used = MeteredRead.objects.filter(
         member_id=reader.member_id, month=actions.month_start(timezone.now())
@@ -71,7 +71,7 @@ def use_meter(request: HttpRequest, reader: Reader, *, page_id: int) -> MeterDec
     config = MembershipSettings.for_request(request)
     if not config.metering_enabled or reader.kind == ReaderKind.STAFF:
         return None
-    if reader.kind == ReaderKind.ANONYMOUS:
+    if reader.kind == ReaderKind.ANONYMOUS or reader.member_id is None:
         pages = _cookie_pages(request)
         limit = config.anonymous_monthly_limit
         if page_id in pages:

@@ -394,9 +394,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path == reverse("membership:join") or request.path == reverse("membership:signin"):
         form_class = SignUpForm if request.path == reverse("membership:join") else EmailForm
         form = form_class(initial={"email": request.POST.get("email", "")[:191]})
-        form.is_bound = False
         template = "membership/join.html" if form_class is SignUpForm else "membership/signin.html"
-        context = _join_context(request, form=form) if form_class is SignUpForm else {"form": form}
+        context: dict[str, Any] = (
+            _join_context(request, form=form) if form_class is SignUpForm else {"form": form}
+        )
         context["confirm_again"] = True
         return render(request, template, context, status=403)
     return render(request, "membership/csrf_failure.html", status=403)

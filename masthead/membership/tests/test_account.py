@@ -11,9 +11,6 @@ from django.test import Client
 from masthead.membership import actions
 from masthead.membership.models import Member, MemberEvent, SignInRequest, Tier
 
-from .conftest import Inbox
-from .test_gating import member_client
-
 
 def test_the_account_needs_a_signed_in_member(db: None) -> None:
     response = Client().get("/members/account/")
@@ -21,7 +18,9 @@ def test_the_account_needs_a_signed_in_member(db: None) -> None:
     assert response["Location"] == "/members/signin/?next=%2Fmembers%2Faccount%2F"
 
 
-def test_the_account_shows_status_and_saves_the_name(free_member: Member, supporter: Tier) -> None:
+def test_the_account_shows_status_and_saves_the_name(
+    free_member: Member, supporter: Tier, member_client: Any
+) -> None:
     actions.comp_member(member=free_member, tier=supporter)
     client = member_client(free_member)
     page = client.get("/members/account/").content.decode()
@@ -33,7 +32,10 @@ def test_the_account_shows_status_and_saves_the_name(free_member: Member, suppor
 
 
 def test_changing_email_waits_for_the_new_address_to_confirm(
-    smtp_inbox: Inbox, free_member: Member, django_capture_on_commit_callbacks: Any
+    smtp_inbox: Any,
+    free_member: Member,
+    django_capture_on_commit_callbacks: Any,
+    member_client: Any,
 ) -> None:
     client = member_client(free_member)
     with django_capture_on_commit_callbacks(execute=True):
@@ -56,7 +58,7 @@ def test_changing_email_waits_for_the_new_address_to_confirm(
 
 
 def test_an_address_in_use_is_refused_with_a_way_forward(
-    free_member: Member, make_member: Any
+    free_member: Member, make_member: Any, member_client: Any
 ) -> None:
     make_member("taken@example.org")
     response = member_client(free_member).post("/members/account/", {"email": "taken@example.org"})
@@ -65,7 +67,9 @@ def test_an_address_in_use_is_refused_with_a_way_forward(
     assert not SignInRequest.objects.exists()
 
 
-def test_export_my_data_downloads_everything_we_keep(free_member: Member, supporter: Tier) -> None:
+def test_export_my_data_downloads_everything_we_keep(
+    free_member: Member, supporter: Tier, member_client: Any
+) -> None:
     actions.comp_member(member=free_member, tier=supporter)
     response = member_client(free_member).get("/members/account/export/")
     assert response["Content-Disposition"].startswith("attachment")
@@ -76,7 +80,9 @@ def test_export_my_data_downloads_everything_we_keep(free_member: Member, suppor
     assert free_member.events.filter(kind=MemberEvent.Kind.EXPORTED).exists()
 
 
-def test_deleting_the_account_needs_confirmation_and_erases_the_member(free_member: Member) -> None:
+def test_deleting_the_account_needs_confirmation_and_erases_the_member(
+    free_member: Member, member_client: Any
+) -> None:
     client = member_client(free_member)
     refused = client.post("/members/account/delete/", {})
     assert refused.status_code == 400
@@ -89,7 +95,9 @@ def test_deleting_the_account_needs_confirmation_and_erases_the_member(free_memb
     assert client.get("/members/api/reader/").json()["signed_in"] is False
 
 
-def test_the_ghost_member_endpoint(free_member: Member, supporter: Tier) -> None:
+def test_the_ghost_member_endpoint(
+    free_member: Member, supporter: Tier, member_client: Any
+) -> None:
     assert Client().get("/members/api/member/").status_code == 204
     actions.comp_member(member=free_member, tier=supporter)
     response = member_client(free_member).get("/members/api/member/")
@@ -101,7 +109,7 @@ def test_the_ghost_member_endpoint(free_member: Member, supporter: Tier) -> None
     assert data["tiers"][0]["name"] == "Supporter"
 
 
-def test_reader_endpoint_is_private_and_personal(free_member: Member) -> None:
+def test_reader_endpoint_is_private_and_personal(free_member: Member, member_client: Any) -> None:
     response = member_client(free_member).get("/members/api/reader/")
     assert response["Cache-Control"] == "private, no-store"
     data = response.json()

@@ -12,8 +12,6 @@ from masthead.membership.access import Visibility
 from masthead.membership.models import Member, Tier
 from masthead.publishing.factories import ArticlePageFactory, paragraph_blocks
 
-from .conftest import Inbox
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -45,7 +43,7 @@ def gated_story(db: None) -> Any:
 
 
 def test_a_reader_joins_from_the_paywall_and_reads_the_story(
-    browser: Any, live_server: Any, smtp_inbox: Inbox, gated_story: Any
+    browser: Any, live_server: Any, smtp_inbox: Any, gated_story: Any
 ) -> None:
     page = browser.new_page()
     page.goto(live_server.url + gated_story.url)
@@ -73,7 +71,7 @@ def test_a_reader_joins_from_the_paywall_and_reads_the_story(
 
 
 def test_a_reader_on_another_device_types_the_code(
-    browser: Any, live_server: Any, smtp_inbox: Inbox, gated_story: Any
+    browser: Any, live_server: Any, smtp_inbox: Any, gated_story: Any
 ) -> None:
     Member.objects.create(email="returning@example.org", name="Rita")
     page = browser.new_page()

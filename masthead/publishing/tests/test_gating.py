@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core import signing
 from django.test import Client
 
 from masthead.membership import actions
@@ -24,21 +23,20 @@ from masthead.membership.access import (
     Visibility,
     can_read,
 )
-from masthead.membership.models import Member, MembershipSettings, MeteredRead, Tier
+from masthead.membership.models import (
+    Member,
+    MemberEvent,
+    MembershipSettings,
+    MeteredRead,
+    SignupSource,
+    Tier,
+)
 from masthead.publishing.factories import ArticlePageFactory, paragraph_blocks
 from masthead.staff.factories import UserFactory
 
 PREVIEW = "aardvarkprelude opens the story for everyone"
 SECRET = "zanzibarquokka is what only entitled readers may see"
 SECRET_WORD = "zanzibarquokka"
-
-
-def member_client(member: Member) -> Client:
-    client = Client()
-    client.cookies[settings.MASTHEAD_MEMBER_COOKIE] = signing.dumps(
-        [member.pk, member.session_version], salt="masthead.membership.session", compress=False
-    )
-    return client
 
 
 def gated_article(home: Any, visibility: str, *, tiers: list[Tier] = (), slug: str = "") -> Any:  # type: ignore[assignment]
@@ -60,7 +58,9 @@ def gated_article(home: Any, visibility: str, *, tiers: list[Tier] = (), slug: s
 
 
 @pytest.fixture
-def readers(db: None, supporter: Tier, patron: Tier, make_member: Any) -> dict[str, Client]:
+def readers(
+    db: None, supporter: Tier, patron: Tier, make_member: Any, member_client: Any
+) -> dict[str, Client]:
     staff = UserFactory(superuser=True)
     staff_client = Client()
     staff_client.force_login(staff)
@@ -179,7 +179,9 @@ def test_page_variants_depend_on_access_not_on_the_member() -> None:
     assert STAFF.variant == "staff"
 
 
-def test_two_free_members_get_byte_identical_article_pages(home: Any, make_member: Any) -> None:
+def test_two_free_members_get_byte_identical_article_pages(
+    home: Any, make_member: Any, member_client: Any
+) -> None:
     article = gated_article(home, Visibility.PAID)
     first = member_client(make_member("ann@example.org")).get(article.url).content
     second = member_client(make_member("bob@example.org")).get(article.url).content
@@ -225,7 +227,7 @@ def test_anonymous_readers_get_their_monthly_allowance_in_a_signed_cookie(
 
 
 def test_free_members_are_metered_in_the_database(
-    home: Any, metering: MembershipSettings, free_member: Member
+    home: Any, metering: MembershipSettings, free_member: Member, member_client: Any
 ) -> None:
     articles = [gated_article(home, Visibility.PAID, slug=f"paid-{i}") for i in range(4)]
     client = member_client(free_member)
@@ -250,7 +252,7 @@ def test_paid_members_and_staff_are_never_metered(
 
 
 def test_comped_access_ends_when_the_comp_ends(
-    home: Any, supporter: Tier, make_member: Any
+    home: Any, supporter: Tier, make_member: Any, member_client: Any
 ) -> None:
     from datetime import timedelta
 
@@ -267,3 +269,82 @@ def test_comped_access_ends_when_the_comp_ends(
         assert actions.expire_memberships() == 1
     member.refresh_from_db()
     assert member.status == "free"
+
+
+# --- Joining from the paywall, with the email over real SMTP -----------------------------
+
+SIGNUP_SECRET = "quetzalbanjo is for members only"
+
+
+@pytest.fixture
+def members_only_article(home: Any) -> Any:
+    return ArticlePageFactory(
+        parent=home,
+        title="Inside the reservoir deal",
+        slug="inside-the-reservoir-deal",
+        body=[
+            *paragraph_blocks(["Everyone can read this opening."]),
+            {"type": "paywall", "value": None},
+            *paragraph_blocks([SIGNUP_SECRET]),
+        ],
+        visibility=Visibility.MEMBERS,
+    )
+
+
+def post_and_send(client: Client, url: str, data: dict[str, Any], capture: Any) -> Any:
+    """POST a form; run the email task the way the worker would after the commit."""
+    with capture(execute=True):
+        return client.post(url, data)
+
+
+def test_sign_up_from_the_paywall_then_read_the_article(
+    smtp_inbox: Any, members_only_article: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = Client()
+    page = client.get(members_only_article.url).content.decode()
+    assert "quetzalbanjo" not in page and 'name="source" value="paywall"' in page
+
+    response = post_and_send(
+        client,
+        "/members/join/",
+        {
+            "email": "New.Reader@Example.org",
+            "name": "Nova Reader",
+            "source": "paywall",
+            "page_id": members_only_article.pk,
+            "next": members_only_article.url,
+            "csrfmiddlewaretoken": "",
+        },
+        django_capture_on_commit_callbacks,
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/members/check-email/")
+    # Nothing exists until the reader proves the address is theirs.
+    assert not Member.objects.exists()
+
+    message = smtp_inbox.last_to("new.reader@example.org")
+    assert "Confirm your email to join" in message["Subject"]
+    assert message.get_body(preferencelist=("html",)) is not None
+    link = smtp_inbox.link_for("new.reader@example.org")
+    assert link.startswith(settings.MASTHEAD_SITE_URL)
+
+    opened = client.get(link.removeprefix(settings.MASTHEAD_SITE_URL))
+    assert opened.status_code == 302
+    assert opened["Location"] == members_only_article.url
+    assert opened["Referrer-Policy"] == "no-referrer"
+    cookie = opened.cookies[settings.MASTHEAD_MEMBER_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+    member = Member.objects.get()
+    assert member.email == "new.reader@example.org"
+    assert member.name == "Nova Reader"
+    assert member.signup_source == SignupSource.PAYWALL
+    assert member.signup_page_id == members_only_article.pk
+    assert member.email_verified_at is not None
+    assert member.events.filter(kind=MemberEvent.Kind.SIGNED_UP).exists()
+
+    assert SIGNUP_SECRET in client.get(members_only_article.url).content.decode()
+    # The link worked once; a second click explains and offers a new one.
+    again = Client().get(link.removeprefix(settings.MASTHEAD_SITE_URL))
+    assert again.status_code == 410
+    assert "Send me a new link" in again.content.decode()
