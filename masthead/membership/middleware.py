@@ -22,7 +22,12 @@ def resolve_member(request: HttpRequest) -> Member | None:
     if parsed is None:
         return None
     member_id, version = parsed
-    return Member.objects.filter(pk=member_id, session_version=version).first()
+    member = Member.objects.filter(pk=member_id, session_version=version).first()
+    if member is not None:
+        from .actions import touch_last_seen
+
+        touch_last_seen(member=member)
+    return member
 
 
 def reader_for_member(member: Member | None) -> Reader:

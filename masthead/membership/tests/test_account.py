@@ -131,3 +131,11 @@ def test_gift_and_support_pages_say_payments_are_not_set_up(db: None, supporter:
     gift = Client().get("/members/gift/").content.decode()
     assert "Online payments are not set up" in gift and "Supporter" in gift
     assert "Online payments are not set up" in Client().get("/members/support/").content.decode()
+
+
+def test_members_on_the_join_page_are_sent_to_their_account(
+    free_member: Member, member_client: Any
+) -> None:
+    page = member_client(free_member).get("/members/join/").content.decode()
+    assert "You are a member" in page
+    assert 'name="email"' not in page
