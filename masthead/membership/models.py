@@ -503,6 +503,26 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        self._forget_cached_drives()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        self._forget_cached_drives()
+        return deleted
+
+    @staticmethod
+    def _forget_cached_drives() -> None:
+        # After commit: forgetting earlier lets a page refill the cache with the old
+        # row before the new one is visible. The import is local because counters.py
+        # imports this module.
+        from django.db import transaction
+
+        from .counters import forget_running_campaigns
+
+        transaction.on_commit(forget_running_campaigns)
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, Any] = {}
@@ -510,14 +530,73 @@ class Campaign(models.Model):
             errors["ends_at"] = _("The drive must end after it starts.")
         if self.stretch_goal is not None and self.goal and self.stretch_goal <= self.goal:
             errors["stretch_goal"] = _("The stretch goal must be larger than the goal.")
-        for field in ("headline", "body", "goal_reached_headline", "stretch_headline"):
-            text = getattr(self, field) or ""
-            try:
-                text.format(count=0, goal=0, remaining=0)
-            except (KeyError, IndexError, ValueError):
-                errors[field] = _("Only {count}, {goal} and {remaining} can be used in braces.")
+        for field in (
+            "headline",
+            "body",
+            "goal_reached_headline",
+            "stretch_headline",
+            "ended_headline",
+        ):
+            if not self.uses_only_placeholders(getattr(self, field) or ""):
+                errors[field] = _(
+                    "Use only {count}, {goal} and {remaining} in braces, exactly as written "
+                    "here. To show a brace itself, type it twice: {{ or }}."
+                )
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def uses_only_placeholders(
+        text: str, names: tuple[str, ...] = ("count", "goal", "remaining")
+    ) -> bool:
+        """True when every ``{…}`` in ``text`` is one of ``names``, bare, or an escaped brace."""
+        # A plain text.format() check would accept "{count.real}" or "{count:d}", which
+        # then fail, or leak attributes, once real values are filled in.
+        from string import Formatter
+
+        allowed = set(names)
+        try:
+            fields = list(Formatter().parse(text))
+        except ValueError:
+            return False
+        return all(
+            name is None or (name in allowed and not spec and conversion is None)
+            for _literal, name, spec, conversion in fields
+        )
+
+    @property
+    def has_stretch_goal(self) -> bool:
+        return self.stretch_goal is not None and self.stretch_goal > self.goal
+
+    def goal_for(self, count: int) -> int:
+        """The goal readers see: the stretch goal once the first goal is reached."""
+        if self.stretch_goal is not None and self.stretch_goal > self.goal and count >= self.goal:
+            return self.stretch_goal
+        return self.goal
+
+    def state_at(self, now: datetime, count: int) -> Campaign.State:
+        """Where the drive stands at ``now`` with ``count`` new members so far."""
+        if now < self.starts_at:
+            return self.State.SCHEDULED
+        if now >= self.ends_at:
+            return self.State.ENDED
+        if self.stretch_goal is not None and self.goal < self.stretch_goal <= count:
+            return self.State.STRETCH_REACHED
+        if count >= self.goal:
+            return self.State.GOAL_REACHED
+        return self.State.RUNNING
+
+    def headline_for(self, state: Campaign.State) -> str:
+        """The headline written for ``state``, or the main headline when that one is empty."""
+        if state == self.State.GOAL_REACHED and self.has_stretch_goal:
+            text = self.stretch_headline
+        elif state in (self.State.GOAL_REACHED, self.State.STRETCH_REACHED):
+            text = self.goal_reached_headline
+        elif state == self.State.ENDED:
+            text = self.ended_headline
+        else:
+            text = self.headline
+        return text or self.headline
 
 
 # --- Settings -------------------------------------------------------------------------
