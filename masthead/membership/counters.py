@@ -83,9 +83,11 @@ def community_count(basis: str) -> int:
 def _count_new(campaign: Campaign, start: datetime, end: datetime) -> int:
     if campaign.goal_kind == Campaign.Goal.NEW_PAID_MEMBERS:
         # A member who was free before the drive and pays during it is a new paying
-        # member; one who paid before, lapsed and came back during it is not.
+        # member; one who paid before, lapsed and came back during it is not. Gifts are
+        # paid for by someone; complimentary memberships are not, so they do not count.
         return (
             Membership.objects.exclude(tier__kind=Tier.Kind.FREE)
+            .exclude(source=Membership.Source.COMP)
             .order_by()
             .values("member_id")
             .annotate(first_starts_at=Min("starts_at"))

@@ -88,6 +88,14 @@ def test_new_paying_members_count_from_their_first_paid_membership(supporter):
     join("free-only@example.org", START + timedelta(days=4))
     # A member who paid before the drive and pays again during it is not new.
     pay(paid_before, supporter, START + timedelta(days=5))
+    # Nobody paid for a complimentary membership: it is not a new paying member.
+    comped = join("comped@example.org", START + timedelta(days=3))
+    Membership.objects.create(
+        member=comped,
+        tier=supporter,
+        source=Membership.Source.COMP,
+        starts_at=START + timedelta(days=3),
+    )
     campaign = drive(goal_kind=Campaign.Goal.NEW_PAID_MEMBERS, goal=10)
     assert campaign_progress(campaign, now=NOW).count == 2
 
