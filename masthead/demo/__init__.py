@@ -3,7 +3,7 @@
 Everything is generated from a seed (text by ``copy``, pictures by ``pictures``), so
 two runs with the same seed build the same newsroom; only the dates follow the clock,
 so the site always looks current. The same builder makes the large archives that the
-benchmarks run against.
+benchmarks run against. Readers, tiers, drives and gated stories come from ``members``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
+from masthead.membership.access import Visibility
+from masthead.membership.models import Tier
 from masthead.publishing.factories import image_block, paragraph_blocks
 from masthead.publishing.listings import CARD_RENDITIONS
 from masthead.publishing.models import (
@@ -40,7 +42,7 @@ from masthead.publishing.models import (
 )
 from masthead.staff.models import User
 
-from . import copy, pictures
+from . import copy, members, pictures
 
 SIZES = {
     # name: (articles and briefs, days of archive, pictures in the pool)
@@ -97,6 +99,8 @@ class DemoSummary:
     sections: int = 0
     photos: int = 0
     corrections: int = 0
+    members: int = 0
+    gated: int = 0
     admin_username: str = DEMO_ADMIN_USERNAME
     admin_password: str = DEMO_ADMIN_PASSWORD
     extra: dict[str, Any] = field(default_factory=dict)
@@ -113,11 +117,16 @@ def build_demo_newsroom(
     seed: int = 1,
     progress: Callable[[int], object] | None = None,
     now: datetime | None = None,
+    member_count: int | None = None,
+    article_count: int | None = None,
+    photo_count: int | None = None,
 ) -> DemoSummary:
     """Fill an empty site with the demo newsroom and return what was created.
 
     ``progress`` is called with the number of articles created since the last call,
-    so a command can drive a progress bar.
+    so a command can drive a progress bar; with it, signing up the members shows a
+    progress bar of its own. ``member_count``, ``article_count`` and ``photo_count``
+    override the size's numbers, so tests can build a smaller newsroom with the same mix.
     """
     if size not in SIZES:
         raise DemoError(f"Unknown size {size!r}; choose one of: {', '.join(SIZES)}.")
@@ -134,12 +143,15 @@ def build_demo_newsroom(
         )
 
     count, days, pool_size = SIZES[size]
+    count = count if article_count is None else article_count
+    pool_size = pool_size if photo_count is None else photo_count
     rng = random.Random(seed)
     now = now or timezone.now()
     summary = DemoSummary()
-    builder = _Builder(rng=rng, home=home, site=site, now=now, summary=summary)
+    builder = _Builder(rng=rng, home=home, site=site, now=now, summary=summary, seed=seed)
     with transaction.atomic():
         builder.settings_and_admin()
+        builder.tiers = members.create_tiers()
         builder.people()
         builder.tags()
         builder.photo_pool(pool_size)
@@ -147,14 +159,30 @@ def build_demo_newsroom(
     with transaction.atomic():
         builder.pages()
         builder.top_stories()
+    builder.sign_up_members(
+        count=members.MEMBERS[size] if member_count is None else member_count,
+        show_progress=progress is not None,
+    )
     return summary
 
 
 class _Builder:
     def __init__(
-        self, *, rng: random.Random, home: HomePage, site: Site, now: datetime, summary: DemoSummary
+        self,
+        *,
+        rng: random.Random,
+        home: HomePage,
+        site: Site,
+        now: datetime,
+        summary: DemoSummary,
+        seed: int = 1,
     ) -> None:
         self.rng = rng
+        self.seed = seed
+        # Gating has its own dice, so the stories themselves are the same as without it.
+        self.gate_rng = random.Random(f"{seed}-gating")
+        self.tiers: dict[str, Tier] = {}
+        self.article_refs: list[members.ArticleRef] = []
         self.home = home
         self.site = site
         self.now = now
@@ -323,13 +351,14 @@ class _Builder:
             if formats[i] == ArticleFormat.ARTICLE:
                 formats[i] = ArticleFormat.VIDEO
                 video_slots.append(i)
+        gated = members.choose_gated(formats, rng=self.gate_rng)
         chunk = 200
         for start in range(0, count, chunk):
             with transaction.atomic():
-                for when, fmt in zip(
-                    times[start : start + chunk], formats[start : start + chunk], strict=True
-                ):
-                    self._article(when=when, fmt=fmt)
+                for i in range(start, min(start + chunk, count)):
+                    self._article(
+                        when=times[i], fmt=formats[i], visibility=gated.get(i, Visibility.PUBLIC)
+                    )
             if progress:
                 progress(min(chunk, count - start))
         # Scheduled publishing, visible in the admin and run by the worker.
@@ -414,19 +443,27 @@ class _Builder:
             )
         return blocks
 
-    def _article(self, *, when: datetime, fmt: str) -> ArticlePage:
+    def _article(
+        self, *, when: datetime, fmt: str, visibility: str = Visibility.PUBLIC
+    ) -> ArticlePage:
         rng = self.rng
         section = self._section_for(fmt)
         headline = copy.headline(rng, section, fmt)
         is_brief = fmt == ArticleFormat.BRIEF
+        dek = "" if is_brief else copy.dek(rng, section, fmt)
+        body = self._body(section, fmt)
+        if visibility != Visibility.PUBLIC:
+            # Set before the first save, so the search index only ever sees the preview.
+            body = members.add_paywall(body, rng=self.gate_rng)
         page = ArticlePage(
             title=headline,
             draft_title=headline,
             slug=self._slug(headline),
-            dek="" if is_brief else copy.dek(rng, section, fmt),
+            dek=dek,
             format=fmt,
             section=self.sections[section],
-            body=self._body(section, fmt),
+            body=body,
+            visibility=visibility,
             first_published_at=when,
             last_published_at=when,
             live=True,
@@ -443,11 +480,20 @@ class _Builder:
             for i, author in enumerate(self._byline(section, fmt))
         ]
         page.tags = rng.sample(self.topics, k=rng.randint(0, 3))
+        if visibility == Visibility.TIERS:
+            page.tiers = [self.tiers["patron"]]
         if not is_brief and rng.random() < 0.04:
             page.notes = self._notes(when)
             page.updated_at = max(note.noted_at for note in page.notes.all())
             self.summary.corrections += 1
         self.home.add_child(instance=page)
+        self.article_refs.append(
+            members.ArticleRef(
+                published_at=when, page_id=page.pk, gated=visibility != Visibility.PUBLIC
+            )
+        )
+        if visibility != Visibility.PUBLIC:
+            self.summary.gated += 1
         if is_brief:
             self.summary.briefs += 1
         else:
@@ -491,6 +537,23 @@ class _Builder:
         self.home.add_child(instance=page)
         page.save_revision().publish()
         self.summary.extra["scheduled"] = page.slug
+
+    # --- members ----------------------------------------------------------------
+
+    def sign_up_members(self, *, count: int, show_progress: bool) -> None:
+        admin = User.objects.filter(username=DEMO_ADMIN_USERNAME).first()
+        result = members.build_members(
+            count=count,
+            seed=self.seed,
+            now=self.now,
+            site=self.site,
+            tiers=self.tiers,
+            articles=self.article_refs,
+            actor_id=admin.pk if admin else None,
+            show_progress=show_progress,
+        )
+        self.summary.members = result.members
+        self.summary.extra["members"] = result
 
     # --- pages ------------------------------------------------------------------
 
