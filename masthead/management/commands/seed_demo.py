@@ -11,7 +11,8 @@ from masthead.demo import SIZES, DemoError, build_demo_newsroom
 class Command(BaseCommand):
     help = (
         "Fill an empty site with the demo newsroom: sections, authors with avatars, "
-        "articles and briefs with generated photos, videos, corrections and pages."
+        "articles and briefs with generated photos, videos, corrections and pages, "
+        "members with tiers, a running membership drive and gated stories."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,7 +20,16 @@ class Command(BaseCommand):
             "--size",
             choices=list(SIZES),
             default="small",
-            help="small: ~340 articles over 90 days; large: 20,000 over three years, for benchmarks.",
+            help=(
+                "small: ~340 articles over 90 days and 25,000 members; "
+                "large: 20,000 articles over three years, for benchmarks."
+            ),
+        )
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=None,
+            help="Number of members instead of the size's own (the mix stays the same).",
         )
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed, for a repeatable newsroom."
@@ -30,8 +40,19 @@ class Command(BaseCommand):
             help="Exit successfully without changes when the site already has content.",
         )
 
-    def handle(self, *args: Any, size: str, seed: int, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        size: str,
+        seed: int,
+        if_empty: bool,
+        members: int | None,
+        **options: Any,
+    ) -> None:
         from masthead.demo import site_is_empty
+
+        if members is not None and members < 0:
+            raise CommandError("--members must be 0 or more.")
 
         if not site_is_empty():
             if if_empty:
@@ -49,13 +70,16 @@ class Command(BaseCommand):
             disable=options["verbosity"] < 1,
         ) as bar:
             try:
-                summary = build_demo_newsroom(size=size, seed=seed, progress=bar.update)
+                summary = build_demo_newsroom(
+                    size=size, seed=seed, progress=bar.update, member_count=members
+                )
             except DemoError as error:
                 raise CommandError(str(error)) from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {summary.articles} articles, {summary.briefs} briefs and "
-                f"{summary.videos} videos by {summary.authors} people in {summary.sections} sections."
+                f"{summary.videos} videos by {summary.authors} people in {summary.sections} sections; "
+                f"{summary.members:,} members; {summary.gated} stories for members only."
             )
         )
         self.stdout.write(f"Admin login: {summary.admin_username} / {summary.admin_password}")
