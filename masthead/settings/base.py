@@ -18,7 +18,9 @@ import environ
 env = environ.Env()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env.str("MASTHEAD_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+# An empty value counts as unset: a shell that expands a missing variable must not put
+# the database in whatever directory the command happens to run from.
+DATA_DIR = Path(env.str("MASTHEAD_DATA_DIR", default="") or Path.cwd() / "var").resolve()
 
 
 def _secret_key() -> str:
