@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import auth, ratelimit
 from masthead.staff.models import User
 
+from . import auth, ratelimit
 from .exceptions import CodeRejected, EmailInUse, LinkExpired, TooManyRequests
 from .models import (
     Campaign,
