@@ -210,6 +210,22 @@ def _isolated_cache(settings: Any) -> None:
 
 
 @pytest.fixture
+def clock_driven_cache(settings: Any) -> None:
+    """A local-memory cache, whose expiry follows time-machine's clock.
+
+    Redis expires keys on its own clock, which a test cannot move; tests that travel in
+    time past a cache timeout use this instead.
+    """
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"clock-{uuid.uuid4().hex}",
+        },
+    }
+
+
+@pytest.fixture
 def member_client() -> Callable[[Any], Any]:
     """A test client signed in as the given member, through the real member cookie."""
     from django.conf import settings

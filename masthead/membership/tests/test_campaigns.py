@@ -220,7 +220,9 @@ def test_escaped_braces_are_shown_as_single_braces():
 # --- Cache ----------------------------------------------------------------------------
 
 
-def test_counts_are_cached_as_numbers_for_the_configured_time(settings, django_assert_num_queries):
+def test_counts_are_cached_as_numbers_for_the_configured_time(
+    settings, django_assert_num_queries, clock_driven_cache
+):
     settings.MASTHEAD_COUNTER_CACHE_SECONDS = 60
     join_many(2, START)
     campaign = drive(goal=1000)

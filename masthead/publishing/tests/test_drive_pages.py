@@ -117,7 +117,7 @@ def test_an_empty_drive_block_shows_nothing_when_no_drive_runs(client, home):
     assert "progressbar" not in content
 
 
-def test_the_community_counter_waits_for_the_first_members(client, home):
+def test_the_community_counter_waits_for_the_first_members(client, home, clock_driven_cache):
     with time_machine.travel(NOW, tick=False) as traveller:
         assert "community-counter" not in html(client.get("/"))
         join_many(2, START)
