@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from masthead.staff.models import User
@@ -90,8 +90,6 @@ def request_sign_in_link(
     ):
         raise TooManyRequests
     member = Member.objects.filter(email=email).first()
-    if member is None and not signup_allowed:
-        return None
     purpose = SignInRequest.Purpose.SIGN_IN if member else SignInRequest.Purpose.SIGN_UP
     signup = {
         "name": name.strip()[:191],
@@ -100,6 +98,14 @@ def request_sign_in_link(
         "campaign_id": campaign_id,
         "next": next_url,
     }
+    if member is None and not signup_allowed:
+        # Sign-up is closed: record a request that is never emailed and can never
+        # complete, so that everything after this (the code form, its attempts, the
+        # time taken) looks the same as for an address with an account.
+        signup["closed"] = True
+        return _create_sign_in_request(
+            email=email, purpose=purpose, member=None, signup=signup, deliver=False
+        )
     return _create_sign_in_request(email=email, purpose=purpose, member=member, signup=signup)
 
 
@@ -115,8 +121,8 @@ def request_email_change(*, member: Member, new_email: str, client_ip: str) -> S
         window_seconds=3600,
     ):
         raise TooManyRequests
-    if Member.objects.filter(email=new_email).exclude(pk=member.pk).exists():
-        raise EmailInUse
+    # Whether another member has the address is checked when the link is opened, by the
+    # owner of that mailbox: answering here would tell any member who else has an account.
     return _create_sign_in_request(
         email=new_email,
         purpose=SignInRequest.Purpose.CHANGE_EMAIL,
@@ -126,7 +132,12 @@ def request_email_change(*, member: Member, new_email: str, client_ip: str) -> S
 
 
 def _create_sign_in_request(
-    *, email: str, purpose: str, member: Member | None, signup: dict[str, Any]
+    *,
+    email: str,
+    purpose: str,
+    member: Member | None,
+    signup: dict[str, Any],
+    deliver: bool = True,
 ) -> SignInRequest:
     from .tasks import send_sign_in_email
 
@@ -144,7 +155,8 @@ def _create_sign_in_request(
             created_at=now,
             expires_at=now + timedelta(minutes=settings.MASTHEAD_SIGNIN_LINK_MINUTES),
         )
-        transaction.on_commit(lambda: send_sign_in_email.enqueue(sign_in_id=sign_in.pk))
+        if deliver:
+            transaction.on_commit(lambda: send_sign_in_email.enqueue(sign_in_id=sign_in.pk))
     return sign_in
 
 
@@ -188,6 +200,8 @@ def _complete(sign_in: SignInRequest) -> Member:
     now = timezone.now()
     sign_in.used_at = now
     sign_in.save(update_fields=["used_at"])
+    if sign_in.signup.get("closed"):
+        raise LinkExpired
     if sign_in.purpose == SignInRequest.Purpose.CHANGE_EMAIL:
         if sign_in.member is None:  # the member was deleted after asking
             raise LinkExpired
@@ -275,7 +289,10 @@ def change_email(*, member: Member, new_email: str, actor: Actor = None) -> Memb
         raise EmailInUse
     old_email = member.email
     member.email = new_email
-    member.email_verified_at = timezone.now() if actor is None else member.email_verified_at
+    # Opened by the member from the new mailbox, the address is verified; typed in by
+    # staff, it is not until the member next signs in with it.
+    member.email_verified_at = timezone.now() if actor is None else None
+    _spend_pending_sign_ins(member=member, email=old_email)
     # Sessions on other devices end: they were opened for the old address.
     member.session_version = F("session_version") + 1
     member.save(update_fields=["email", "email_verified_at", "session_version", "updated_at"])
@@ -317,8 +334,16 @@ def set_labels(*, member: Member, labels: Iterable[Label], actor: Actor = None) 
     return member
 
 
+def _spend_pending_sign_ins(*, member: Member, email: str) -> None:
+    """Links and codes already emailed stop working (sent to an old address, or stolen)."""
+    SignInRequest.objects.filter(Q(member=member) | Q(email=email), used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def sign_out_everywhere(*, member: Member) -> Member:
+    _spend_pending_sign_ins(member=member, email=member.email)
     Member.objects.filter(pk=member.pk).update(session_version=F("session_version") + 1)
     member.refresh_from_db(fields=["session_version"])
     return member
@@ -414,16 +439,28 @@ def remove_comp(*, member: Member, actor: Actor = None) -> Member:
     return refresh_status(member=member, actor=actor)
 
 
-def expire_memberships(*, now: datetime | None = None) -> int:
-    """Bring stored statuses up to date after memberships ended; safe to run any time."""
+def expire_memberships(
+    *, now: datetime | None = None, lookback: timedelta = timedelta(days=7)
+) -> int:
+    """Bring stored statuses up to date as memberships start and end; safe to run any time.
+
+    Checks members who have paid access but no active paid membership, and members with
+    a membership that started or ended within ``lookback`` (a gift ending under a comp, a
+    membership set to start later), so a worker that was down for days still catches up.
+    """
     now = now or timezone.now()
     stale = Member.objects.exclude(status=MemberStatus.FREE).exclude(
         pk__in=Membership.objects.active(now).exclude(tier__kind=Tier.Kind.FREE).values("member")
     )
+    changed_lately = Membership.objects.filter(
+        Q(starts_at__gt=now - lookback, starts_at__lte=now)
+        | Q(ends_at__gt=now - lookback, ends_at__lte=now)
+    ).values("member")
     count = 0
-    for member in stale.iterator():
+    for member in Member.objects.filter(Q(pk__in=stale.values("pk")) | Q(pk__in=changed_lately)):
+        before = member.status
         refresh_status(member=member, at=now)
-        count += 1
+        count += member.status != before
     return count
 
 

@@ -54,7 +54,9 @@ def client_ip(request: HttpRequest) -> str:
     """The reader's address; behind a proxy, from the header the operator names."""
     header = settings.MASTHEAD_CLIENT_IP_HEADER
     if header and (forwarded := request.META.get(header)):
-        return str(forwarded).split(",")[0].strip()
+        # The last entry is the one the trusted proxy added itself; earlier ones come
+        # from the client and can be anything it likes.
+        return str(forwarded).split(",")[-1].strip() or "unknown"
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 

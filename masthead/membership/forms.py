@@ -34,13 +34,14 @@ class EmailForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
-    # Hidden from people with CSS and from screen readers; bots fill every field.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    # Hidden from people with CSS and from screen readers; bots fill every field. The
+    # name matches nothing browsers or password managers autofill.
+    mh_trap = forms.CharField(required=False, label=_("Leave this empty"))
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     @property
     def is_bot(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
+        return bool(self.cleaned_data.get("mh_trap"))
 
     def clean_next(self) -> str:
         return safe_next(self.cleaned_data.get("next"), fallback="")
@@ -65,14 +66,14 @@ class SignUpForm(EmailForm):
     page_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     campaign_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    field_order = ["name", "email", "website", "next", "source", "page_id", "campaign_id"]
+    field_order = ["name", "email", "mh_trap", "next", "source", "page_id", "campaign_id"]
 
 
 class CodeForm(forms.Form):
     request = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
     code = forms.RegexField(
         label=_("6-digit code"),
-        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        regex=r"^\s*[0-9]{3}\s?[0-9]{3}\s*$",
         error_messages={
             "required": _("Enter the 6-digit code from the email."),
             "invalid": _("The code is six digits, like 123456."),

@@ -15,8 +15,22 @@ from .member_csv import MAX_FILE_BYTES
 from .models import Label, Member, Tier, normalise_email
 
 
+class LabelChoiceField(forms.ModelMultipleChoiceField):
+    """Label checkboxes that refuse ids no database column can hold, instead of a 500."""
+
+    def clean(self, value: Any) -> Any:
+        for item in value or ():
+            if str(item).isdigit() and int(item) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super().clean(value)
+
+
 def _labels_field() -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return LabelChoiceField(
         queryset=Label.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -112,6 +126,11 @@ class CompForm(forms.Form):
             raise forms.ValidationError(
                 _("That day has passed. Pick today or a later day, or leave it empty."),
                 code="past",
+            )
+        if last_day is not None and last_day.year > 9000:
+            raise forms.ValidationError(
+                _("Pick a last day before the year 9000, or leave it empty for no end."),
+                code="too_far",
             )
         return last_day
 

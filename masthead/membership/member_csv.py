@@ -244,6 +244,14 @@ def parse_timestamp(value: str) -> datetime:
         parsed = datetime.combine(date.fromisoformat(value), time.min)
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(value) from None
+    # Year 1 or 9999 is a placeholder in some exports, and would overflow when shown
+    # in a timezone west or east of UTC.
+    if not 1900 <= parsed.year <= 9000:
+        raise ValueError(value)
     return parsed
 
 

@@ -669,9 +669,5 @@ class MembershipSettings(BaseSiteSetting):
 
     def clean(self) -> None:
         super().clean()
-        try:
-            self.counter_text.format(count=0)
-        except (KeyError, IndexError, ValueError):
-            raise ValidationError(
-                {"counter_text": _("Only {count} can be used in braces.")}
-            ) from None
+        if not Campaign.uses_only_placeholders(self.counter_text, ("count",)):
+            raise ValidationError({"counter_text": _("Only {count} can be used in braces.")})

@@ -21,6 +21,7 @@ def member_data_export(member: Member) -> dict[str, Any]:
                 member.email_verified_at.isoformat() if member.email_verified_at else None
             ),
             "labels": sorted(member.labels.values_list("name", flat=True)),
+            "note_by_staff": member.note,
         },
         "memberships": [
             {
@@ -32,7 +33,11 @@ def member_data_export(member: Member) -> dict[str, Any]:
             for membership in member.memberships.select_related("tier").order_by("starts_at")
         ],
         "activity": [
-            {"when": event.created_at.isoformat(), "what": event.get_kind_display()}
+            {
+                "when": event.created_at.isoformat(),
+                "what": event.get_kind_display(),
+                "details": event.detail,
+            }
             for event in member.events.order_by("created_at")
         ],
         "metered_reads": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -15,6 +16,10 @@ from . import auth
 from .models import SignInRequest
 
 logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """Sending failed; the message names the request, never the address."""
 
 
 @task()
@@ -37,9 +42,12 @@ def send_sign_in_email(*, sign_in_id: int) -> None:
         "code": auth.one_time_code(sign_in.public_id),
         "minutes": settings.MASTHEAD_SIGNIN_LINK_MINUTES,
         "publication": publication,
-        "name": (sign_in.member.name if sign_in.member else sign_in.signup.get("name")) or "",
+        # Only a member's own saved name: the name typed on a sign-up form is unverified,
+        # and would let a stranger put words into an email sent to any address.
+        "name": sign_in.member.name if sign_in.member else "",
         "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
         "expires_at": timezone.localtime(sign_in.expires_at),
+        "language": settings.LANGUAGE_CODE,
     }
     subject = render_to_string("membership/email/sign_in_subject.txt", context).strip()
     message = EmailMultiAlternatives(
@@ -51,7 +59,12 @@ def send_sign_in_email(*, sign_in_id: int) -> None:
     message.attach_alternative(
         render_to_string("membership/email/sign_in.html", context), "text/html"
     )
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        # The provider's message often contains the address; it must not reach the log
+        # or the task's stored traceback. The task backend retries a failed task.
+        raise DeliveryFailed(f"could not send the email of sign-in request {sign_in.pk}") from None
     # The address stays out of the log: only the request's id identifies it.
     logger.info("sent %s email for sign-in request %s", sign_in.purpose, sign_in.pk)
 

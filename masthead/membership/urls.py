@@ -18,6 +18,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/export/", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("meter/", views.meter_start, name="meter_start"),
     path("api/reader/", views.api_reader, name="api_reader"),
     path("api/member/", views.api_member, name="api_member"),
 ]

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from . import actions, auth
@@ -35,7 +36,7 @@ from .forms import (
     SignUpForm,
     safe_next,
 )
-from .metering import meter_status
+from .metering import meter_status, start_meter
 from .middleware import current_member, current_reader
 from .models import Member, MembershipSettings, SignInRequest, SignupSource, Tier
 from .personal_data import member_data_export
@@ -173,7 +174,11 @@ def code(request: HttpRequest) -> HttpResponse:
         )
     except MembershipError as error:
         form.add_error("code" if error.code == "code_rejected" else None, error.user_message())
-        spent = error.code != "code_rejected" or getattr(error, "attempts_left", 1) <= 0
+        if error.code == "rate_limited":
+            spent, status = False, 429  # wait and try again; the code still works
+        else:
+            spent = error.code != "code_rejected" or getattr(error, "attempts_left", 1) <= 0
+            status = 410 if spent else 400
         return render(
             request,
             "membership/check_email.html",
@@ -183,7 +188,7 @@ def code(request: HttpRequest) -> HttpResponse:
                 "spent": spent,
                 "link_minutes": settings.MASTHEAD_SIGNIN_LINK_MINUTES,
             },
-            status=400 if not spent else 410,
+            status=status,
         )
     return _signed_in(request, member, sign_in, next_url=form.cleaned_data.get("next") or "")
 
@@ -197,11 +202,16 @@ def verify(request: HttpRequest) -> HttpResponse:
     try:
         member, sign_in = actions.redeem_link(token=token[:200])
     except MembershipError as error:
+        heading = (
+            _("That address is already taken")
+            if error.code == "email_in_use"
+            else _("This link has expired")
+        )
         response = render(
             request,
             "membership/link_expired.html",
-            {"message": error.user_message(), "form": EmailForm()},
-            status=410,
+            {"heading": heading, "message": error.user_message(), "form": EmailForm()},
+            status=409 if error.code == "email_in_use" else 410,
         )
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -254,7 +264,9 @@ def account(request: HttpRequest) -> HttpResponse:
         return member
     name_form = NameForm(initial={"name": member.name})
     email_form = EmailChangeForm()
+    status = 200
     if request.method == "POST":
+        status = 400  # unless a form below succeeds and redirects
         if "name" in request.POST:
             name_form = NameForm(request.POST)
             if name_form.is_valid():
@@ -272,6 +284,7 @@ def account(request: HttpRequest) -> HttpResponse:
                     )
                 except MembershipError as error:
                     email_form.add_error("email", error.user_message())
+                    status = 429 if error.code == "rate_limited" else 400
                 else:
                     messages.success(
                         request,
@@ -291,7 +304,6 @@ def account(request: HttpRequest) -> HttpResponse:
         "email_form": email_form,
         "tiers": list(Tier.objects.offered().paid()),
     }
-    status = 400 if request.method == "POST" else 200
     return render(request, "membership/account.html", context, status=status)
 
 
@@ -326,6 +338,16 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     return render(
         request, "membership/account_delete.html", {"form": form, "member": member}, status=status
     )
+
+
+@csrf_exempt  # it only sets an empty meter for the sender: nothing for a forger to gain
+@require_POST
+def meter_start(request: HttpRequest) -> HttpResponse:
+    """“Read this story free”: start the monthly meter in this browser, then go back."""
+    response = redirect(safe_next(request.POST.get("next"), fallback="/"))
+    start_meter(request, response)
+    response.status_code = 303
+    return response
 
 
 # --- Small JSON endpoints for site.js --------------------------------------------------------
@@ -393,7 +415,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form arrived without a valid token (no JavaScript, or an old tab): show it again."""
     if request.path == reverse("membership:join") or request.path == reverse("membership:signin"):
         form_class = SignUpForm if request.path == reverse("membership:join") else EmailForm
-        form = form_class(initial={"email": request.POST.get("email", "")[:191]})
+        # Keep what the reader typed and where they came from (the paywall, the article),
+        # so that confirming once more loses nothing.
+        kept = ("email", "name", "source", "page_id", "campaign_id", "next")
+        form = form_class(initial={key: request.POST.get(key, "")[:191] for key in kept})
         template = "membership/join.html" if form_class is SignUpForm else "membership/signin.html"
         context: dict[str, Any] = (
             _join_context(request, form=form) if form_class is SignUpForm else {"form": form}

@@ -181,6 +181,7 @@ def paywall_context(
         "allow_signup": config.allow_signup if config else True,
         "needs_paid": article.visibility != Visibility.MEMBERS,
         "reader_is_member": access.reader.is_member,
+        "reader_has_paid_access": access.reader.has_paid_access,
         "meter": access.meter,
     }
 
@@ -190,7 +191,7 @@ def article_json_ld(
 ) -> str:
     """schema.org NewsArticle for search engines; never any of the body.
 
-    Gated articles say ``isAccessibleForFree: false`` and point at the paywalled part,
+    Gated articles say ``isAccessibleForFree: false`` and point at the body they gate,
     as search engines ask of paywalled news, so the preview is not taken for cloaking.
     """
     url = article.get_full_url(request)
@@ -224,7 +225,7 @@ def article_json_ld(
         data["hasPart"] = {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
-            "cssSelector": ".paywall",
+            "cssSelector": ".article__body",
         }
     text = json.dumps(data, ensure_ascii=False)
     # Inside <script>, "</" would end the element early; escape it as JSON allows.

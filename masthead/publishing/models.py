@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -709,7 +710,10 @@ class ArticlePage(Page):
 
         access = article_access(request, self)
         response = super().serve(request, *args, access=access, **kwargs)
-        store_meter_cookie(response, access.meter)
+        if access.meter is not None:
+            # The page answered this reader's own meter: no shared cache may keep it.
+            patch_cache_control(response, private=True)
+            store_meter_cookie(response, access.meter)
         return response
 
     def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from masthead.membership import actions
-from masthead.membership.models import Member, MemberEvent, SignInRequest, Tier
+from masthead.membership.models import Member, MemberEvent, Tier
 
 
 def test_the_account_needs_a_signed_in_member(db: None) -> None:
@@ -57,14 +57,50 @@ def test_changing_email_waits_for_the_new_address_to_confirm(
     assert client.get("/members/api/reader/").json()["signed_in"] is True
 
 
-def test_an_address_in_use_is_refused_with_a_way_forward(
-    free_member: Member, make_member: Any, member_client: Any
+def test_an_address_in_use_is_refused_when_its_owner_opens_the_link(
+    smtp_inbox: Any,
+    free_member: Member,
+    make_member: Any,
+    member_client: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     make_member("taken@example.org")
-    response = member_client(free_member).post("/members/account/", {"email": "taken@example.org"})
-    assert response.status_code == 400
-    assert "Another account uses that address" in response.content.decode()
-    assert not SignInRequest.objects.exists()
+    client = member_client(free_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/members/account/", {"email": "taken@example.org"})
+    # The answer does not tell a member who else has an account...
+    assert response.status_code == 302
+    # ...only the owner of that mailbox learns it, from the link.
+    link = smtp_inbox.link_for("taken@example.org").removeprefix(settings.MASTHEAD_SITE_URL)
+    opened = client.get(link)
+    assert opened.status_code == 409
+    body = opened.content.decode()
+    assert "already taken" in body and "Another account uses that address" in body
+    free_member.refresh_from_db()
+    assert free_member.email == "free@example.org"
+
+
+def test_changing_email_spends_links_sent_to_the_old_address(
+    smtp_inbox: Any,
+    free_member: Member,
+    member_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/members/signin/", {"email": free_member.email})
+    old_link = smtp_inbox.link_for(free_member.email).removeprefix(settings.MASTHEAD_SITE_URL)
+    actions.change_email(member=free_member, new_email="moved@example.org")
+    assert Client().get(old_link).status_code == 410
+
+
+def test_staff_changing_an_email_leaves_it_unverified(free_member: Member) -> None:
+    from masthead.staff.factories import UserFactory
+
+    actions.change_email(
+        member=free_member, new_email="typed@example.org", actor=UserFactory(superuser=True)
+    )
+    free_member.refresh_from_db()
+    assert free_member.email_verified_at is None
 
 
 def test_export_my_data_downloads_everything_we_keep(

@@ -243,6 +243,22 @@ def test_comp_form_explains_what_to_fix(staff_client, supporter):
     assert not member.memberships.exists()
 
 
+def test_far_off_or_impossible_values_are_refused_not_crashed_on(staff_client, supporter):
+    member = MemberFactory()
+    comp = staff_client.post(
+        f"/admin/members/edit/{member.pk}/",
+        {"action": "comp", "tier": supporter.pk, "last_day": "9999-12-31"},
+    )
+    assert comp.status_code == 200
+    assert "before the year 9000" in comp.content.decode()
+    labels = staff_client.post(
+        f"/admin/members/edit/{member.pk}/",
+        {"action": "details", "name": "Ann", "note": "", "labels": [str(2**70)]},
+    )
+    assert labels.status_code == 200
+    assert not member.memberships.exists()
+
+
 def test_details_are_saved_through_actions_and_status_cannot_be_posted(staff_client, staff):
     press = LabelFactory(name="press")
     member = MemberFactory(email="ann@example.org", name="Ann")

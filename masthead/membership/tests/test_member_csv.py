@@ -300,6 +300,18 @@ def test_future_created_at_becomes_now_as_in_ghost():
 
 
 @pytest.mark.parametrize(
+    "created_at", ["0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00-05:00", "9999-12-31"]
+)
+def test_placeholder_dates_are_rejected_not_crashed_on(created_at):
+    summary = import_text(
+        f"email,created_at\nann@example.org,{created_at}\nbob@example.org,2025-01-02\n"
+    )
+    assert [row.line for row in summary.rejected] == [2]
+    assert "created_at" in summary.rejected[0].reason
+    assert list(Member.objects.values_list("email", flat=True)) == ["bob@example.org"]
+
+
+@pytest.mark.parametrize(
     ("raw", "code"),
     [
         pytest.param(b"", "empty", id="empty"),

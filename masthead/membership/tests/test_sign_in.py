@@ -161,7 +161,7 @@ def test_invalid_addresses_are_rejected_with_a_clear_message(address: str, db: N
 
 def test_the_honeypot_sends_nothing_but_looks_the_same(db: None, mailoutbox: Any) -> None:
     response = Client().post(
-        "/members/join/", {"email": "bot@example.org", "website": "spam.example"}
+        "/members/join/", {"email": "bot@example.org", "mh_trap": "spam.example"}
     )
     assert response.status_code == 302 and "/members/check-email/" in response["Location"]
     assert not SignInRequest.objects.exists()
@@ -240,3 +240,91 @@ def test_closed_sign_up_sends_nothing_to_unknown_addresses(
     assert unknown.status_code == known.status_code == 302
     assert [m.to for m in mailoutbox] == [[free_member.email]]
     assert "by invitation" in Client().get("/members/join/").content.decode()
+    # The code form answers both alike, so it cannot tell who has an account.
+    answers = []
+    for response in (unknown, known):
+        reference = parse_qs(urlsplit(response["Location"]).query)["r"][0]
+        wrong = Client().post("/members/code/", {"request": reference, "code": "000000"})
+        answers.append((wrong.status_code, "4 attempts left" in wrong.content.decode()))
+    assert answers[0] == answers[1] == (400, True)
+    assert not Member.objects.filter(email="stranger@example.org").exists()
+
+
+def test_a_rate_limited_code_attempt_asks_to_wait_and_keeps_the_code(
+    settings: Any,
+    smtp_inbox: Any,
+    free_member: Member,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR = 1
+    client = Client()
+    response = post_and_send(
+        client, "/members/signin/", {"email": free_member.email}, django_capture_on_commit_callbacks
+    )
+    reference = parse_qs(urlsplit(response["Location"]).query)["r"][0]
+    client.post("/members/code/", {"request": reference, "code": "000000"})
+    limited = client.post(
+        "/members/code/", {"request": reference, "code": smtp_inbox.code_for(free_member.email)}
+    )
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.content.decode()
+
+
+def test_sign_up_emails_do_not_repeat_the_unverified_name(
+    db: None, smtp_inbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    post_and_send(
+        Client(),
+        "/members/join/",
+        {"email": "victim@example.org", "name": "call +1 555 0100 now, visit evil.example"},
+        django_capture_on_commit_callbacks,
+    )
+    text = smtp_inbox.text(smtp_inbox.last_to("victim@example.org"))
+    assert "evil.example" not in text
+    assert text.startswith("Hello,")
+
+
+def test_the_no_javascript_fallback_keeps_where_the_reader_came_from(db: None) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/members/join/",
+        {
+            "email": "reader@example.org",
+            "name": "Rhea",
+            "source": "paywall",
+            "page_id": "42",
+            "next": "/some-story/",
+        },
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    for field in [
+        'name="source" value="paywall"',
+        'name="page_id" value="42"',
+        'name="next" value="/some-story/"',
+        'value="Rhea"',
+    ]:
+        assert field in body, field
+
+
+def test_codes_in_other_scripts_digits_are_refused_as_malformed(free_member: Member) -> None:
+    response = Client().post("/members/code/", {"request": "0" * 32, "code": "١٢٣٤٥٦"})
+    assert response.status_code == 400
+    assert "six digits" in response.content.decode()
+
+
+def test_sign_out_everywhere_spends_pending_links(
+    smtp_inbox: Any,
+    free_member: Member,
+    member_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    post_and_send(
+        Client(),
+        "/members/signin/",
+        {"email": free_member.email},
+        django_capture_on_commit_callbacks,
+    )
+    link = smtp_inbox.link_for(free_member.email).removeprefix(settings.MASTHEAD_SITE_URL)
+    member_client(free_member).post("/members/signout/", {"everywhere": "1"})
+    assert Client().get(link).status_code == 410

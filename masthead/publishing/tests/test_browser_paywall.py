@@ -64,7 +64,10 @@ def test_a_reader_joins_from_the_paywall_and_reads_the_story(
     page.wait_for_url(live_server.url + gated_story.url)
     page.get_by_text(SECRET).wait_for()
     assert page.locator(".paywall").count() == 0
-    assert page.get_by_role("status").filter(has_text="Welcome!").is_visible()
+    assert page.locator("[data-notice]").filter(has_text="Welcome!").is_visible()
+    page.wait_for_function(
+        "document.querySelector('[data-live-region]').textContent.includes('Welcome!')"
+    )
     assert page.get_by_role("link", name="Account").is_visible()
     assert Member.objects.get().name == "Bea Browser"
     page.close()

@@ -112,7 +112,7 @@ def test_gated_text_stays_out_of_meta_tags_and_structured_data(home: Any) -> Non
     assert ld is not None
     data = json.loads(ld.group(1))
     assert data["isAccessibleForFree"] is False
-    assert data["hasPart"]["cssSelector"] == ".paywall"
+    assert data["hasPart"]["cssSelector"] == ".article__body"
     assert "articleBody" not in data
 
 
@@ -213,6 +213,13 @@ def test_anonymous_readers_get_their_monthly_allowance_in_a_signed_cookie(
 ) -> None:
     articles = [gated_article(home, Visibility.MEMBERS, slug=f"story-{i}") for i in range(3)]
     client = Client()
+    # A browser without a meter is offered one; site.js presses the button.
+    first = client.get(articles[0].url).content.decode()
+    assert SECRET_WORD not in first
+    assert "Read this story free" in first and "data-meter-start" in first
+    started = client.post("/members/meter/", {"next": articles[0].url + "?meter=started"})
+    assert started.status_code == 303
+    assert started["Location"] == articles[0].url + "?meter=started"
     assert SECRET in client.get(articles[0].url).content.decode()
     assert SECRET in client.get(articles[1].url).content.decode()
     # Re-reading a counted story is free; a third new one hits the paywall.
@@ -220,10 +227,41 @@ def test_anonymous_readers_get_their_monthly_allowance_in_a_signed_cookie(
     third = client.get(articles[2].url).content.decode()
     assert SECRET_WORD not in third
     assert "free articles this month" in third
-    # A forged cookie counts as none, but never opens more than the limit.
+    # Starting again does not reset a running meter.
+    client.post("/members/meter/", {"next": "/"})
+    assert SECRET_WORD not in client.get(articles[2].url).content.decode()
+
+
+def test_readers_who_keep_no_cookies_never_get_metered_articles(
+    home: Any, metering: MembershipSettings
+) -> None:
+    # Crawlers, scrapers and archives: every request arrives without a meter.
+    articles = [gated_article(home, Visibility.MEMBERS, slug=f"crawl-{i}") for i in range(3)]
+    for article in articles:
+        response = Client().get(article.url)
+        assert SECRET_WORD not in response.content.decode()
     forged = Client()
     forged.cookies["masthead-meter"] = '{"m": "2026-11", "p": []}'
-    assert SECRET in forged.get(articles[2].url).content.decode()
+    assert SECRET_WORD not in forged.get(articles[0].url).content.decode()
+
+
+def test_metered_pages_are_private_to_the_reader(home: Any, metering: MembershipSettings) -> None:
+    article = gated_article(home, Visibility.MEMBERS)
+    client = Client()
+    client.post("/members/meter/", {"next": "/"})
+    response = client.get(article.url)
+    assert SECRET in response.content.decode()
+    assert "private" in response["Cache-Control"]
+
+
+def test_a_paying_member_is_not_metered_into_another_tiers_story(
+    home: Any, metering: MembershipSettings, readers: dict[str, Client], patron: Tier
+) -> None:
+    article = gated_article(home, Visibility.TIERS, tiers=[patron])
+    page = readers["supporter"].get(article.url).content.decode()
+    assert SECRET_WORD not in page
+    assert "Your membership does not include this story" in page
+    assert MeteredRead.objects.count() == 0
 
 
 def test_free_members_are_metered_in_the_database(

@@ -42,7 +42,8 @@ class Command(BaseCommand):
             summary = member_csv.import_members(parsed, file_name=file.name, progress=bar.update)
 
         for row in summary.rejected:
-            self.stderr.write(f"{file.name}:{row.line}: {row.email or '-'}: {row.reason}")
+            # Line and reason only: this output often ends up in logs, addresses must not.
+            self.stderr.write(f"{file.name}:{row.line}: {row.reason}")
         if summary.ignored_columns:
             self.stdout.write(f"Columns not read: {', '.join(summary.ignored_columns)}.")
         self.stdout.write(

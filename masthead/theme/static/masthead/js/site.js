@@ -87,6 +87,9 @@
     if (!text) return;
     box.querySelector("[data-notice-text]").textContent = text;
     box.hidden = false;
+    // A live region that appears already filled is often not read out; the page's
+    // permanent one is, once its text changes.
+    if (live) setTimeout(function () { live.textContent = text; }, 100);
   }
 
   var notice = readCookie("masthead-notice");
@@ -96,6 +99,10 @@
   }
   var closer = document.querySelector("[data-notice-close]");
   if (closer) closer.addEventListener("click", function () { closer.closest("[data-notice]").hidden = true; });
+
+  // The monthly meter has not started in this browser: start it and come back once.
+  var meterStart = document.querySelector("form[data-meter-start]");
+  if (meterStart && window.location.search.indexOf("meter=started") < 0) meterStart.submit();
 
   var csrfInputs = document.querySelectorAll("input[data-csrf]");
   var meterNote = document.querySelector("[data-meter-note]");
