@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,18 +57,37 @@ def main() -> None:
     tag = Tag.objects.sections().first()
     if not (article and author and tag):
         sys.exit("The demo newsroom is incomplete: remove var/bench-* and run again.")
+    from masthead.membership.models import Member, MemberStatus
+
+    gated = (
+        ArticlePage.objects.live().filter(visibility="members").order_by("-published_at").first()
+    )
+    paid = ArticlePage.objects.live().filter(visibility="paid").order_by("-published_at").first()
+    free_member = Member.objects.filter(status=MemberStatus.FREE).order_by("pk").first()
+    paying_member = Member.objects.filter(status=MemberStatus.PAID).order_by("pk").first()
+    if not (gated and paid and free_member and paying_member):
+        sys.exit(
+            "The demo newsroom has no members or gated stories: remove var/bench-* and run again."
+        )
     client = Client(HTTP_HOST="127.0.0.1")
+    free_client = _member_client(free_member)
+    paying_client = _member_client(paying_member)
     urls = {
-        "static file (reference)": "/static/masthead/css/site.css",
-        "home": "/",
-        "article": article.url,
-        "tag": tag.get_absolute_url(),
-        "author": author.get_absolute_url(),
-        "news feed": "/news-feed/",
-        "search": "/search/?q=drones",
+        "static file (reference)": (client, "/static/masthead/css/site.css"),
+        "home": (client, "/"),
+        "article": (client, article.url),
+        "members-only article, anonymous (paywall)": (client, gated.url),
+        "members-only article, free member": (free_client, gated.url),
+        "paid article, paying member": (paying_client, paid.url),
+        "tag": (client, tag.get_absolute_url()),
+        "author": (client, author.get_absolute_url()),
+        "news feed": (client, "/news-feed/"),
+        "search": (client, "/search/?q=drones"),
+        "join page": (client, "/members/join/"),
+        "/members/api/reader/ (free member)": (free_client, "/members/api/reader/"),
     }
     rows = []
-    for name, url in urls.items():
+    for name, (client, url) in urls.items():
         for _ in range(5):  # warm caches, renditions and connections
             status = client.get(url).status_code
             if status != 200:
@@ -98,6 +118,23 @@ def main() -> None:
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
     (results / f"pages-{args.size}.md").write_text(report + "\n")
+
+
+def _member_client(member: Any) -> Any:
+    """A test client signed in as ``member`` with the real member cookie."""
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.test import Client
+
+    from masthead.membership import auth
+
+    response = HttpResponse()
+    auth.issue_member_cookie(response, member)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.MASTHEAD_MEMBER_COOKIE] = response.cookies[
+        settings.MASTHEAD_MEMBER_COOKIE
+    ].value
+    return client
 
 
 if __name__ == "__main__":
