@@ -23,6 +23,7 @@ from masthead.staff.models import User
 from . import auth, ratelimit
 from .exceptions import CodeRejected, EmailInUse, LinkExpired, TooManyRequests
 from .models import (
+    Cadence,
     Campaign,
     Label,
     Member,
@@ -30,11 +31,14 @@ from .models import (
     Membership,
     MemberStatus,
     MeteredRead,
+    Payment,
     SignInRequest,
     SignupSource,
+    Subscription,
     Tier,
     normalise_email,
 )
+from .payments import PaymentProvider, SubscriptionState
 
 MAX_CODE_ATTEMPTS = 5
 # The staff member behind a change; None (or anonymous) for readers and tasks.
@@ -486,3 +490,143 @@ def purge_expired_sign_in_requests(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     deleted, _ = SignInRequest.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return deleted
+
+
+# --- Payments ------------------------------------------------------------------------------
+
+ENTITLED_STATUSES = {"trialing", "active", "past_due"}
+
+
+def _member_for_subscription(state: SubscriptionState, provider: PaymentProvider) -> Member:
+    """Find the member a subscription belongs to, creating one for a new buyer.
+
+    Events can arrive before "checkout completed" (or without it), so every path that
+    needs the member can find it: by the id put in the metadata at checkout, by the
+    customer id, or by the customer's email address at the provider.
+    """
+    member_id = state.metadata.get("masthead_member_id", "")
+    if member_id.isdigit() and (member := Member.objects.filter(pk=int(member_id)).first()):
+        return member
+    if state.customer_id and (
+        member := Member.objects.filter(provider_customer_id=state.customer_id).first()
+    ):
+        return member
+    customer = provider.fetch_customer(state.customer_id)
+    email = normalise_email(customer.email)
+    member = Member.objects.filter(email=email).first()
+    if member is None:
+        source = state.metadata.get("masthead_source", SignupSource.DIRECT)
+        member = create_member(
+            email=email,
+            name=customer.name,
+            source=source if source in SignupSource.values else SignupSource.DIRECT,
+        )
+    return member
+
+
+@transaction.atomic
+def sync_subscription(*, state: SubscriptionState, provider: PaymentProvider) -> Subscription:
+    """Make masthead's subscription, membership and status match the provider's state.
+
+    Reads nothing from the event that triggered it: ``state`` is fetched fresh, so any
+    number of events, in any order, end in the same place.
+    """
+    now = timezone.now()
+    existing = Subscription.objects.select_for_update().filter(provider_id=state.id).first()
+    member = existing.member if existing else _member_for_subscription(state, provider)
+    if state.customer_id and member.provider_customer_id != state.customer_id:
+        member.provider_customer_id = state.customer_id
+        member.save(update_fields=["provider_customer_id", "updated_at"])
+    tier = (
+        Tier.objects.filter(
+            Q(provider_monthly_price_id=state.price_id) | Q(provider_yearly_price_id=state.price_id)
+        ).first()
+        if state.price_id
+        else None
+    )
+    if tier is None:
+        tier_id = state.metadata.get("masthead_tier_id", "")
+        tier = Tier.objects.filter(pk=int(tier_id)).first() if tier_id.isdigit() else None
+    if tier is None and existing is not None:
+        tier = existing.tier
+    if tier is None:
+        raise ValueError(f"subscription {state.id} has a price masthead does not know")
+    subscription = existing or Subscription(provider_id=state.id, member=member, tier=tier)
+    subscription.tier = tier
+    subscription.cadence = Cadence.YEAR if state.interval == "year" else Cadence.MONTH
+    subscription.status = state.status
+    subscription.amount = state.amount
+    subscription.currency = state.currency
+    subscription.current_period_end = state.current_period_end
+    subscription.cancel_at_period_end = state.cancel_at_period_end
+    subscription.trial_end = state.trial_end
+    subscription.ended_at = state.ended_at
+    subscription.save()
+
+    membership = subscription.membership
+    if state.status in ENTITLED_STATUSES:
+        # Access lasts to the end of the paid period plus the grace days, so a member
+        # whose last event never arrives still loses access in time.
+        ends_at = (
+            state.current_period_end + timedelta(days=settings.MASTHEAD_PAYMENT_GRACE_DAYS)
+            if state.current_period_end
+            else None
+        )
+        if membership is not None and membership.tier_id != tier.pk:
+            membership.ends_at = now
+            membership.save(update_fields=["ends_at"])
+            membership = None
+        if membership is None:
+            membership = Membership.objects.create(
+                member=member,
+                tier=tier,
+                source=Membership.Source.PAYMENT,
+                starts_at=now,
+                ends_at=ends_at,
+            )
+            subscription.membership = membership
+            subscription.save(update_fields=["membership", "updated_at"])
+        elif membership.ends_at != ends_at:
+            membership.ends_at = ends_at
+            membership.save(update_fields=["ends_at"])
+    elif membership is not None and (membership.ends_at is None or membership.ends_at > now):
+        membership.ends_at = state.ended_at if state.ended_at and state.ended_at < now else now
+        membership.save(update_fields=["ends_at"])
+    refresh_status(member=member, at=now)
+    return subscription
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    provider_id: str,
+    kind: str,
+    amount: int,
+    currency: str,
+    member: Member | None,
+    subscription: Subscription | None = None,
+    payment_intent_id: str = "",
+    paid_at: datetime | None = None,
+) -> Payment:
+    """Record money received, once per provider id however often it is reported."""
+    payment, _created = Payment.objects.get_or_create(
+        provider_id=provider_id,
+        defaults={
+            "kind": kind,
+            "amount": amount,
+            "currency": currency.upper(),
+            "member": member,
+            "subscription": subscription,
+            "payment_intent_id": payment_intent_id,
+            "paid_at": paid_at or timezone.now(),
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def record_refund(*, payment_intent_id: str, refunded_amount: int) -> int:
+    """Note how much of a payment was refunded (the provider's running total)."""
+    return Payment.objects.filter(payment_intent_id=payment_intent_id).update(
+        refunded_amount=refunded_amount
+    )

@@ -92,6 +92,11 @@ class Tier(models.Model):
         _("shown on the join page"), default=True, help_text=_("Hidden tiers can still be comped.")
     )
     welcome_page_url = models.CharField(max_length=2000, blank=True)
+    # The payment provider's product and prices for this tier, kept in step by
+    # ``payments.sync_tier`` (prices cannot change at Stripe: a new price replaces one).
+    provider_product_id = models.CharField(max_length=255, blank=True, editable=False)
+    provider_monthly_price_id = models.CharField(max_length=255, blank=True, editable=False)
+    provider_yearly_price_id = models.CharField(max_length=255, blank=True, editable=False)
     ghost_id = _ghost_id_field()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -242,6 +247,8 @@ class Member(models.Model):
     session_version = models.PositiveIntegerField(default=1, editable=False)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     ghost_id = _ghost_id_field()
+    # The member as the payment provider knows them (a Stripe customer id).
+    provider_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
 
     objects = MemberQuerySet.as_manager()
 
@@ -671,3 +678,119 @@ class MembershipSettings(BaseSiteSetting):
         super().clean()
         if not Campaign.uses_only_placeholders(self.counter_text, ("count",)):
             raise ValidationError({"counter_text": _("Only {count} can be used in braces.")})
+
+
+# --- Payments -----------------------------------------------------------------------------
+
+
+class Cadence(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    YEAR = "year", _("Yearly")
+
+
+class Subscription(models.Model):
+    """A recurring payment at the provider, mirrored from the provider's own current state.
+
+    Never edited from events' contents: each event makes masthead re-read the
+    subscription from the provider, so events arriving twice or out of order end in the
+    same state (``payments.sync.sync_subscription``).
+    """
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", _("Trial")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment failed, retrying")
+        UNPAID = "unpaid", _("Unpaid")
+        CANCELED = "canceled", _("Cancelled")
+        INCOMPLETE = "incomplete", _("Incomplete")
+        INCOMPLETE_EXPIRED = "incomplete_expired", _("Expired before payment")
+        PAUSED = "paused", _("Paused")
+
+    provider_id = models.CharField(max_length=255, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="subscriptions")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="subscriptions")
+    cadence = models.CharField(max_length=5, choices=Cadence.choices, default=Cadence.MONTH)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    amount = models.PositiveIntegerField(default=0, help_text=_("Per period, in cents."))
+    currency = models.CharField(max_length=3, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The access this subscription grants; history stays in Membership rows.
+    membership = models.OneToOneField(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} · {self.get_status_display()}"
+
+    @property
+    def is_in_grace(self) -> bool:
+        return self.status == self.Status.PAST_DUE
+
+
+class ProviderEvent(models.Model):
+    """A webhook event, stored once by its id before it is handled."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["processed_at"], name="providerevent_processed")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class Payment(models.Model):
+    """Money received: a subscription invoice, a one-time contribution or a gift."""
+
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", _("Membership")
+        ONE_TIME = "one_time", _("One-time support")
+        GIFT = "gift", _("Gift")
+
+    provider_id = models.CharField(
+        max_length=255, unique=True, help_text=_("The invoice or payment id at the provider.")
+    )
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    amount = models.PositiveIntegerField(help_text=_("In cents."))
+    currency = models.CharField(max_length=3)
+    refunded_amount = models.PositiveIntegerField(default=0)
+    paid_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-paid_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+
+class CheckoutReturn(models.Model):
+    """A completed checkout whose return page has signed the buyer in (once)."""
+
+    session_id = models.CharField(max_length=255, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.session_id

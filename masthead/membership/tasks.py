@@ -78,3 +78,38 @@ def _publication_name(site: object) -> str:
         return settings.WAGTAIL_SITE_NAME
     site_settings = apps.get_model("publishing", "SiteSettings")
     return site_settings.for_site(site).publication_name or settings.WAGTAIL_SITE_NAME
+
+
+@task()
+def send_payment_failed_email(*, subscription_id: int) -> None:
+    """Tell a member their renewal failed, what happens next and how to fix it."""
+    from .models import Subscription
+
+    subscription = (
+        Subscription.objects.select_related("member", "tier").filter(pk=subscription_id).first()
+    )
+    if subscription is None or subscription.status != Subscription.Status.PAST_DUE:
+        return  # paid meanwhile, or gone: nothing to say
+    from wagtail.models import Site
+
+    member = subscription.member
+    context = {
+        "name": member.name,
+        "tier": subscription.tier.name,
+        "grace_days": settings.MASTHEAD_PAYMENT_GRACE_DAYS,
+        "account_url": f"{settings.MASTHEAD_SITE_URL}{reverse('membership:account')}",
+        "publication": _publication_name(Site.objects.filter(is_default_site=True).first()),
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+        "language": settings.LANGUAGE_CODE,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("membership/email/payment_failed_subject.txt", context).strip(),
+        body=render_to_string("membership/email/payment_failed.txt", context),
+        to=[member.email],
+    )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        raise DeliveryFailed(
+            f"could not send the payment-failed email of subscription {subscription.pk}"
+        ) from None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import payment_views, views
 
 app_name = "membership"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("account/export/", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("meter/", views.meter_start, name="meter_start"),
+    path("checkout/", payment_views.checkout, name="checkout"),
+    path("checkout/done/", payment_views.checkout_done, name="checkout_done"),
+    path("account/billing/", payment_views.manage_subscription, name="billing"),
+    path("account/subscription/", payment_views.cancel_or_resume, name="subscription"),
+    path("webhooks/stripe/", payment_views.stripe_webhook, name="stripe_webhook"),
     path("api/reader/", views.api_reader, name="api_reader"),
     path("api/member/", views.api_member, name="api_member"),
 ]

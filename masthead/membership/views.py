@@ -39,6 +39,7 @@ from .forms import (
 from .metering import meter_status, start_meter
 from .middleware import current_member, current_reader
 from .models import Member, MembershipSettings, SignInRequest, SignupSource, Tier
+from .payments import payments_enabled
 from .personal_data import member_data_export
 
 
@@ -47,6 +48,7 @@ def _join_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         "tiers": list(Tier.objects.offered()),
         "allow_signup": config.allow_signup,
+        "payments_enabled": payments_enabled(),
         **extra,
     }
 
@@ -303,6 +305,10 @@ def account(request: HttpRequest) -> HttpResponse:
         "name_form": name_form,
         "email_form": email_form,
         "tiers": list(Tier.objects.offered().paid()),
+        "subscription": member.subscriptions.exclude(status__in=["canceled", "incomplete_expired"])
+        .select_related("tier")
+        .first(),
+        "payments_enabled": payments_enabled(),
     }
     return render(request, "membership/account.html", context, status=status)
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from wagtail.models import Site
 
 from masthead.membership.access import Visibility
+from masthead.membership.payments import payments_enabled
 
 from .gating import ArticleAccess
 from .models import ArticleFormat, ArticlePage, Author, HomePage, PhotoRendition, Tag
@@ -182,6 +183,7 @@ def paywall_context(
         "needs_paid": article.visibility != Visibility.MEMBERS,
         "reader_is_member": access.reader.is_member,
         "reader_has_paid_access": access.reader.has_paid_access,
+        "payments_enabled": payments_enabled(),
         "meter": access.meter,
     }
 

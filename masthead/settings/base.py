@@ -256,6 +256,16 @@ MASTHEAD_CLIENT_IP_HEADER = env.str("MASTHEAD_CLIENT_IP_HEADER", default="")
 # Member counts on the site (drive, counter) are recomputed at most this often.
 MASTHEAD_COUNTER_CACHE_SECONDS = env.int("MASTHEAD_COUNTER_CACHE_SECONDS", default=60)
 
+# --- Payments -------------------------------------------------------------------
+# Payments are optional: without a secret key, paid buttons say payments are off and
+# free membership works as before. Use test-mode keys (sk_test_…) until launch.
+MASTHEAD_STRIPE_SECRET_KEY = env.str("MASTHEAD_STRIPE_SECRET_KEY", default="")
+MASTHEAD_STRIPE_WEBHOOK_SECRET = env.str("MASTHEAD_STRIPE_WEBHOOK_SECRET", default="")
+# Another address for Stripe's API (a local stand-in or stripe-mock); empty is Stripe's.
+MASTHEAD_STRIPE_API_BASE = env.str("MASTHEAD_STRIPE_API_BASE", default="")
+# Members whose renewal failed keep access this many days while the provider retries.
+MASTHEAD_PAYMENT_GRACE_DAYS = env.int("MASTHEAD_PAYMENT_GRACE_DAYS", default=7)
+
 # --- Security -------------------------------------------------------------------
 CSRF_FAILURE_VIEW = "masthead.membership.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,151 @@
+"""Provider webhooks: verify, store once by event id, then handle idempotently.
+
+An event is written to ``ProviderEvent`` (committed) before anything else happens, so a
+crash mid-way loses nothing: the provider retries a failed delivery, and the worker's
+``retry_provider_events`` job handles whatever is still unprocessed. Handlers never
+trust the event's copy of a subscription; they re-read it from the provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import actions
+from ..models import Member, Payment, ProviderEvent, Subscription, normalise_email
+from . import PaymentProvider
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], PaymentProvider], None]
+
+
+def store_event(event: dict[str, Any]) -> tuple[ProviderEvent, bool]:
+    """Keep the event by its id; a second delivery finds the first."""
+    try:
+        with transaction.atomic():
+            return ProviderEvent.objects.get_or_create(
+                event_id=str(event["id"]),
+                defaults={"type": str(event.get("type", "")), "payload": event},
+            )
+    except IntegrityError:  # two deliveries at the same moment
+        return ProviderEvent.objects.get(event_id=str(event["id"])), False
+
+
+def process_event(stored: ProviderEvent, provider: PaymentProvider) -> bool:
+    """Handle a stored event unless it was handled before; True if it is now handled."""
+    with transaction.atomic():
+        locked = ProviderEvent.objects.select_for_update().get(pk=stored.pk)
+        if locked.processed_at is not None:
+            return True
+        handler = HANDLERS.get(locked.type)
+        locked.attempts += 1
+        try:
+            with transaction.atomic():
+                if handler is not None:
+                    handler(locked.payload["data"]["object"], provider)
+        except Exception as error:
+            locked.error = f"{type(error).__name__}: {error}"[:2000]
+            locked.save(update_fields=["attempts", "error"])
+            logger.exception("provider event %s (%s) failed", locked.event_id, locked.type)
+            return False
+        locked.processed_at = timezone.now()
+        locked.error = ""
+        locked.save(update_fields=["attempts", "error", "processed_at"])
+        return True
+
+
+# --- Handlers, one per event type -------------------------------------------------------------
+
+
+def _subscription_id(obj: dict[str, Any]) -> str:
+    value = obj.get("subscription") or ""
+    if not value:
+        # Invoices in recent API versions name their subscription under parent.
+        details = (obj.get("parent") or {}).get("subscription_details") or {}
+        value = details.get("subscription") or ""
+    return str(value.get("id") if isinstance(value, dict) else value)
+
+
+def _sync(subscription_id: str, provider: PaymentProvider) -> Subscription | None:
+    if not subscription_id:
+        return None
+    return actions.sync_subscription(
+        state=provider.fetch_subscription(subscription_id), provider=provider
+    )
+
+
+def on_checkout_completed(session: dict[str, Any], provider: PaymentProvider) -> None:
+    if session.get("mode") == "subscription":
+        _link_customer(session)
+        _sync(_subscription_id(session), provider)
+
+
+def _link_customer(session: dict[str, Any]) -> None:
+    """Remember the buyer's customer id on the member who started the checkout."""
+    customer = session.get("customer")
+    member_id = str(session.get("client_reference_id") or "")
+    if customer and member_id.isdigit():
+        Member.objects.filter(pk=int(member_id), provider_customer_id="").update(
+            provider_customer_id=str(customer)
+        )
+    elif customer:
+        email = (session.get("customer_details") or {}).get("email") or session.get(
+            "customer_email"
+        )
+        if email:
+            Member.objects.filter(
+                email=normalise_email(str(email)), provider_customer_id=""
+            ).update(provider_customer_id=str(customer))
+
+
+def on_subscription_changed(subscription: dict[str, Any], provider: PaymentProvider) -> None:
+    _sync(str(subscription["id"]), provider)
+
+
+def on_invoice_paid(invoice: dict[str, Any], provider: PaymentProvider) -> None:
+    subscription = _sync(_subscription_id(invoice), provider)
+    if subscription is None or not invoice.get("amount_paid"):
+        return  # a €0 trial invoice is not money received
+    actions.record_payment(
+        provider_id=str(invoice["id"]),
+        kind=Payment.Kind.SUBSCRIPTION,
+        amount=int(invoice["amount_paid"]),
+        currency=str(invoice.get("currency") or subscription.currency),
+        member=subscription.member,
+        subscription=subscription,
+        payment_intent_id=str(invoice.get("payment_intent") or ""),
+    )
+
+
+def on_invoice_payment_failed(invoice: dict[str, Any], provider: PaymentProvider) -> None:
+    subscription = _sync(_subscription_id(invoice), provider)
+    if subscription is not None:
+        from ..tasks import send_payment_failed_email
+
+        transaction.on_commit(
+            lambda: send_payment_failed_email.enqueue(subscription_id=subscription.pk)
+        )
+
+
+def on_charge_refunded(charge: dict[str, Any], provider: PaymentProvider) -> None:
+    intent = charge.get("payment_intent")
+    if intent:
+        actions.record_refund(
+            payment_intent_id=str(intent), refunded_amount=int(charge.get("amount_refunded") or 0)
+        )
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": on_checkout_completed,
+    "customer.subscription.created": on_subscription_changed,
+    "customer.subscription.updated": on_subscription_changed,
+    "customer.subscription.deleted": on_subscription_changed,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_payment_failed,
+    "charge.refunded": on_charge_refunded,
+}
