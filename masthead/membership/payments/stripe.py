@@ -8,6 +8,7 @@ the tests). Stripe's errors become the domain's: a provider that cannot be reach
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -200,6 +201,20 @@ class StripeProvider:
         subscription = self._call(self.client.v1.subscriptions.retrieve, subscription_id)
         return str(subscription.to_dict()["items"]["data"][0]["id"])
 
+    def invoice_payment_intent(self, invoice_id: str) -> str:
+        """The PaymentIntent that paid an invoice (invoices no longer name it themselves)."""
+        payments = self._call(
+            self.client.v1.invoice_payments.list, params={"invoice": invoice_id}
+        ).to_dict()
+        for item in payments.get("data") or []:
+            payment = item.get("payment") or {}
+            intent = payment.get("payment_intent")
+            if isinstance(intent, dict):
+                intent = intent.get("id")
+            if intent and item.get("status", "paid") == "paid":
+                return str(intent)
+        return ""
+
     def refund(self, *, payment_intent_id: str, amount: int | None = None) -> None:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:
@@ -240,9 +255,13 @@ class StripeProvider:
                 "no webhook secret is configured (MASTHEAD_STRIPE_WEBHOOK_SECRET)"
             )
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+            stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+            # Stored as the JSON Stripe sent, not the SDK's objects (which hold Decimals).
+            event: dict[str, Any] = json.loads(payload)
         except stripe.SignatureVerificationError as error:
             raise WebhookRejected("the signature does not match") from error
         except ValueError as error:
             raise WebhookRejected("the body is not a Stripe event") from error
-        return event.to_dict()
+        if not isinstance(event, dict) or "id" not in event or "data" not in event:
+            raise WebhookRejected("the body is not a Stripe event")
+        return event

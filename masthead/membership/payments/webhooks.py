@@ -118,7 +118,7 @@ def on_invoice_paid(invoice: dict[str, Any], provider: PaymentProvider) -> None:
         currency=str(invoice.get("currency") or subscription.currency),
         member=subscription.member,
         subscription=subscription,
-        payment_intent_id=str(invoice.get("payment_intent") or ""),
+        payment_intent_id=provider.invoice_payment_intent(str(invoice["id"])),
     )
 
 

@@ -122,3 +122,42 @@ def test_member_pages_have_no_accessibility_violations(
             report[name] = violations
     page.close()
     assert report == {}, json.dumps(report, indent=2)
+
+
+def test_a_reader_pays_from_the_paywall_and_comes_back_to_the_story(
+    browser: Any, live_server: Any, settings: Any, gated_story: Any
+) -> None:
+    from masthead.membership.payments import get_provider
+    from masthead.membership.tests.stripe_standin import StripeStandIn
+    from masthead.membership.tests.test_payments import deliver_all
+
+    gated_story.visibility = Visibility.PAID
+    gated_story.save()
+    # Webhooks are delivered by the test afterwards, not by the stand-in during the page
+    # flow: the test database is an in-memory SQLite shared by the live server's threads,
+    # where two writers at once fail ("table is locked"); production SQLite uses WAL.
+    with StripeStandIn() as stripe:
+        settings.MASTHEAD_SITE_URL = live_server.url
+        settings.MASTHEAD_STRIPE_SECRET_KEY = "sk_test_browser"
+        settings.MASTHEAD_STRIPE_WEBHOOK_SECRET = stripe.webhook_secret
+        settings.MASTHEAD_STRIPE_API_BASE = stripe.url
+        get_provider().sync_tier(Tier.objects.get(slug="supporter"))
+        page = browser.new_page()
+        page.goto(live_server.url + gated_story.url)
+        assert SECRET not in page.content()
+        page.wait_for_function("document.querySelector('.tier__buy input[data-csrf]').value !== ''")
+        page.get_by_role("button", name="Join Supporter monthly").click()
+        # The stand-in's hosted checkout page, as Stripe's would be.
+        page.wait_for_url(stripe.url + "/checkout/**")
+        page.get_by_label("Email").fill("new.payer@example.org")
+        page.get_by_role("button", name="Pay").click()
+        page.wait_for_url(live_server.url + gated_story.url)
+        page.get_by_text(SECRET).wait_for()
+        assert page.locator("[data-notice]").filter(has_text="membership is active").is_visible()
+        member = Member.objects.get()
+        assert (member.email, member.status) == ("new.payer@example.org", "paid")
+        page.close()
+        # The webhooks that follow confirm the same state.
+        deliver_all(stripe)
+        member.refresh_from_db()
+        assert member.status == "paid" and member.subscriptions.get().status == "active"
