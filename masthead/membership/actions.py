@@ -630,3 +630,84 @@ def record_refund(*, payment_intent_id: str, refunded_amount: int) -> int:
     return Payment.objects.filter(payment_intent_id=payment_intent_id).update(
         refunded_amount=refunded_amount
     )
+
+
+# --- Refunds ---------------------------------------------------------------------------------
+
+# The refund itself is recorded by the provider's ``charge.refunded`` webhook
+# (``record_refund``). Until it arrives, the request lives only in Wagtail's audit log, and
+# counts against what is left to refund, so a second click cannot refund the money twice.
+REFUND_REQUESTED = "masthead.refund_requested"
+# A request whose webhook never came (webhooks switched off at Stripe, a refund that failed
+# later) stops holding back the rest of the payment after this long.
+REFUND_CONFIRMATION_WINDOW = timedelta(hours=24)
+
+
+def pending_refunds(payments: Iterable[Payment], *, now: datetime | None = None) -> dict[int, int]:
+    """Cents asked of the provider for each payment and not yet confirmed; one query.
+
+    Each request notes the refunded total the payment should reach once it (and every
+    request before it) is confirmed; what the webhooks have not brought yet is pending.
+    """
+    from wagtail.models import ModelLogEntry
+
+    by_pk = {payment.pk: payment for payment in payments}
+    if not by_pk:
+        return {}
+    since = (now or timezone.now()) - REFUND_CONFIRMATION_WINDOW
+    expected: dict[int, int] = {}
+    entries = ModelLogEntry.objects.filter(
+        content_type__app_label=Payment._meta.app_label,
+        content_type__model=Payment._meta.model_name,
+        object_id__in=[str(pk) for pk in by_pk],
+        action=REFUND_REQUESTED,
+        timestamp__gte=since,
+    ).values_list("object_id", "data")
+    for object_id, data in entries:
+        pk = int(object_id)
+        expected[pk] = max(expected.get(pk, 0), int((data or {}).get("expected_refunded_total", 0)))
+    pending = {pk: total - by_pk[pk].refunded_amount for pk, total in expected.items()}
+    return {pk: cents for pk, cents in pending.items() if cents > 0}
+
+
+def refundable_amount(payment: Payment, *, pending: int = 0) -> int:
+    """Cents of ``payment`` that can still be refunded, given ``pending`` requested cents."""
+    if not payment.payment_intent_id:
+        return 0  # nothing at the provider to refund against
+    return max(0, payment.amount - payment.refunded_amount - pending)
+
+
+def refund_payment(*, payment: Payment, amount: int, actor: Actor) -> Payment:
+    """Ask the provider to refund ``amount`` cents of ``payment``; record only the request.
+
+    ``Payment.refunded_amount`` changes when the provider's ``charge.refunded`` webhook
+    confirms the refund. Raises ``PaymentsNotConfigured`` or ``ProviderUnavailable`` when
+    nothing was asked of the provider, and ``ValueError`` for an amount that is not left.
+    """
+    from wagtail.log_actions import log
+
+    from .payments import get_provider
+
+    provider = get_provider()
+    with transaction.atomic():
+        # The lock makes a double-submitted form wait, then see this request as pending.
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        pending = pending_refunds([locked]).get(locked.pk, 0)
+        left = refundable_amount(locked, pending=pending)
+        if not 0 < amount <= left:
+            raise ValueError(f"payment {locked.pk}: {amount} cents asked, {left} left to refund")
+        provider.refund(payment_intent_id=locked.payment_intent_id, amount=amount)
+        log(
+            instance=locked,
+            action=REFUND_REQUESTED,
+            user=_staff(actor),
+            # The label and data name no member: the audit log outlives deleted members.
+            title=f"{locked.get_kind_display()} {locked.pk}",
+            data={
+                "amount": amount,
+                "currency": locked.currency,
+                "expected_refunded_total": locked.refunded_amount + pending + amount,
+                "member_id": locked.member_id,
+            },
+        )
+    return locked

@@ -1,4 +1,4 @@
-"""The members admin: list, add, edit, comp, import and export members.
+"""The members admin: list, add, edit, comp, import and export members; revenue and refunds.
 
 Views parse and authorise; every change goes through ``actions`` (or ``member_csv`` for
 imports), so the admin writes exactly what the site and the importers write.
@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import View
+from django.views.generic import TemplateView, View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn
@@ -38,6 +38,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
 
 from . import actions, member_csv
+from .admin_panels import can_see_revenue, revenue_overview
 from .exceptions import EmailInUse
 from .forms_admin import (
     CompForm,
@@ -45,6 +46,7 @@ from .forms_admin import (
     MemberDetailsForm,
     MemberEmailForm,
     MemberImportForm,
+    RefundForm,
 )
 from .models import (
     Label,
@@ -52,12 +54,24 @@ from .models import (
     MemberEvent,
     Membership,
     MemberStatus,
+    Payment,
     SignupSource,
     Tier,
 )
+from .payments import PaymentsNotConfigured, ProviderUnavailable, payments_enabled
 from .personal_data import member_data_export
+from .templatetags.membership_tags import money
 
 TIMELINE_LIMIT = 200
+PAYMENTS_LIMIT = 100
+LATEST_PAYMENTS_LIMIT = 20
+REVENUE_RANGES = (30, 90, 365)
+
+
+def can_refund(user: Any) -> bool:
+    """Refunds send money back: they need the payment change permission, not only members'."""
+    return bool(user.has_perm("membership.change_payment"))
+
 
 # --- The list ---------------------------------------------------------------------------
 
@@ -249,6 +263,7 @@ class MemberViewMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):
     delete_url_name: str | None = None
     data_url_name: str | None = None
     import_url_name: str | None = None
+    refund_url_name: str | None = None
     request: HttpRequest
 
     @property
@@ -352,6 +367,7 @@ class MemberEditView(MemberViewMixin, TemplateResponseMixin, ContextMixin, View)
                 )
         context: dict[str, Any] = super().get_context_data(**kwargs)
         context.update(forms_by_name)
+        context.update(self.payment_context())
         context.update(
             member=member,
             labels=labels,
@@ -371,6 +387,43 @@ class MemberEditView(MemberViewMixin, TemplateResponseMixin, ContextMixin, View)
             data_url=reverse(self.data_url_name, args=(member.pk,)) if self.data_url_name else "",
         )
         return context
+
+    def payment_context(self) -> dict[str, Any]:
+        """The member's subscriptions and payments, newest first; three queries."""
+        subscriptions = list(
+            self.member.subscriptions.select_related("tier").order_by("-created_at", "-pk")
+        )
+        payments = list(
+            self.member.payments.select_related("subscription__tier").order_by("-paid_at", "-pk")[
+                : PAYMENTS_LIMIT + 1
+            ]
+        )
+        truncated = len(payments) > PAYMENTS_LIMIT
+        payments = payments[:PAYMENTS_LIMIT]
+        pending = actions.pending_refunds(payments)
+        refunds_here = (
+            bool(self.refund_url_name) and can_refund(self.request.user) and payments_enabled()
+        )
+        rows = []
+        for payment in payments:
+            waiting = pending.get(payment.pk, 0)
+            refundable = refunds_here and actions.refundable_amount(payment, pending=waiting) > 0
+            rows.append(
+                {
+                    "payment": payment,
+                    "pending": waiting,
+                    "refund_url": (
+                        reverse(self.refund_url_name or "", args=(payment.pk,))
+                        if refundable
+                        else ""
+                    ),
+                }
+            )
+        return {
+            "subscriptions": subscriptions,
+            "payment_rows": rows,
+            "payments_truncated": truncated,
+        }
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self.render_to_response(self.get_context_data())
@@ -590,3 +643,168 @@ class MemberImportView(MemberViewMixin, TemplateResponseMixin, ContextMixin, Vie
         return self.render_to_response(
             self.get_context_data(form=MemberImportForm(), summary=summary)
         )
+
+
+class PaymentRefundView(MemberViewMixin, TemplateResponseMixin, ContextMixin, View):
+    """Ask Stripe to refund all or part of one payment, after a confirmation form."""
+
+    permission_required = "change"
+    template_name = "membership/admin/payment_refund.html"
+    payment: Payment
+    member: Member
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.payment = get_object_or_404(
+            Payment.objects.select_related("member", "subscription__tier"),
+            pk=kwargs["pk"],
+            member__isnull=False,
+        )
+        assert self.payment.member is not None  # noqa: S101 - narrows the type
+        self.member = self.payment.member
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not can_refund(request.user):
+            raise PermissionDenied
+        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
+        return response
+
+    def get_page_title(self) -> str:
+        return _("Refund a payment")
+
+    @cached_property
+    def pending(self) -> int:
+        return actions.pending_refunds([self.payment]).get(self.payment.pk, 0)
+
+    @property
+    def left(self) -> int:
+        return actions.refundable_amount(self.payment, pending=self.pending)
+
+    def make_form(self, data: Any = None) -> RefundForm | None:
+        if not self.left:
+            return None
+        return RefundForm(data, currency=self.payment.currency, left=self.left)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        context.update(
+            member=self.member,
+            payment=self.payment,
+            left=self.left,
+            pending=self.pending,
+            payments_on=payments_enabled(),
+            cancel_url=self.member_url(self.member) + "#member-payments",
+        )
+        return context
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = self.make_form(request.POST)
+        if form is None or not payments_enabled():
+            messages.error(
+                request, _("Nothing was refunded: there is nothing left to refund here.")
+            )
+            return self.render_to_response(self.get_context_data())
+        if not form.is_valid():
+            messages.error(request, _("Nothing was refunded. Correct the amount below."))
+            return self.render_to_response(self.get_context_data(form=form))
+        amount: int = form.cleaned_data["amount"]
+        try:
+            actions.refund_payment(payment=self.payment, amount=amount, actor=self.actor)
+        except PaymentsNotConfigured:
+            messages.error(
+                request,
+                _(
+                    "Nothing was refunded: payments are switched off on this site. Refund it "
+                    "in Stripe's dashboard instead."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form))
+        except ProviderUnavailable:
+            messages.error(
+                request,
+                _(
+                    "Nothing was refunded: Stripe could not be reached or did not accept the "
+                    "refund. Try again in a few minutes; if it keeps failing, refund it in "
+                    "Stripe's dashboard."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form))
+        except ValueError:
+            # Another refund of this payment was requested since the form was shown.
+            del self.pending
+            self.payment.refresh_from_db()
+            messages.error(
+                request,
+                _("Nothing was refunded: someone refunded part of this payment meanwhile."),
+            )
+            return self.render_to_response(self.get_context_data(form=self.make_form()))
+        messages.success(
+            request,
+            _(
+                "Refund of %(amount)s requested from Stripe. It shows in %(email)s's payments "
+                "when Stripe confirms it, usually within a minute."
+            )
+            % {"amount": money(amount, self.payment.currency), "email": self.member.email},
+        )
+        return HttpResponseRedirect(self.member_url(self.member) + "#member-payments")
+
+
+# --- Revenue ---------------------------------------------------------------------------
+
+
+class RevenueView(WagtailAdminTemplateMixin, TemplateView):
+    """Revenue over 30, 90 or 365 days, and the latest payments."""
+
+    template_name = "membership/admin/revenue.html"
+    header_icon = "table"
+    member_url_name = ""
+    index_url_name = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not can_see_revenue(request.user):
+            raise PermissionDenied
+        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
+        return response
+
+    def get_page_title(self) -> str:
+        return _("Revenue")
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    @cached_property
+    def days(self) -> int:
+        chosen = self.request.GET.get("days", "")
+        return int(chosen) if chosen in {str(days) for days in REVENUE_RANGES} else 90
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        overview = revenue_overview(days=self.days)
+        payments: list[Payment] = []
+        if overview["enabled"]:
+            payments = list(
+                Payment.objects.select_related("member", "subscription__tier").order_by(
+                    "-paid_at", "-pk"
+                )[:LATEST_PAYMENTS_LIMIT]
+            )
+        url = reverse(self.index_url_name) if self.index_url_name else ""
+        context.update(
+            overview=overview,
+            ranges=[
+                {
+                    "days": days,
+                    "label": _("Last %(days)s days") % {"days": days},
+                    "url": f"{url}?days={days}",
+                    "current": days == self.days,
+                }
+                for days in REVENUE_RANGES
+            ],
+            payments=payments,
+            payments_limit=LATEST_PAYMENTS_LIMIT,
+            member_url_name=self.member_url_name,
+        )
+        return context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from wagtail.admin.widgets import AdminDateInput
 
 from .member_csv import MAX_FILE_BYTES
 from .models import Label, Member, Tier, normalise_email
+from .templatetags.membership_tags import ZERO_DECIMAL, money
 
 
 class LabelChoiceField(forms.ModelMultipleChoiceField):
@@ -165,3 +167,53 @@ class MemberImportForm(forms.Form):
                 code="too_large",
             )
         return upload
+
+
+class RefundForm(forms.Form):
+    """How much of one payment to refund, typed in the payment's currency.
+
+    ``cleaned_data["amount"]`` is in cents; ``left`` is what may still be refunded, in cents.
+    """
+
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount to refund"),
+        max_digits=12,
+        help_text=gettext_lazy("All that is left, unless you change it for a partial refund."),
+    )
+
+    def __init__(self, *args: Any, currency: str, left: int, **kwargs: Any) -> None:
+        self.currency = currency.upper()
+        self.left = left
+        self.unit = 1 if self.currency in ZERO_DECIMAL else 100
+        kwargs.setdefault("initial", {"amount": self._major(left)})
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = _("Amount to refund (%(currency)s)") % {
+            "currency": self.currency
+        }
+
+    def _major(self, cents: int) -> Decimal:
+        if self.unit == 1:
+            return Decimal(cents)
+        return (Decimal(cents) / self.unit).quantize(Decimal("0.01"))
+
+    def clean_amount(self) -> int:
+        value: Decimal = self.cleaned_data["amount"]
+        cents = value * self.unit
+        if cents != cents.to_integral_value():
+            raise forms.ValidationError(
+                _("%(currency)s amounts have at most %(places)s decimals.")
+                % {"currency": self.currency, "places": 0 if self.unit == 1 else 2},
+                code="too_precise",
+            )
+        if cents <= 0:
+            raise forms.ValidationError(
+                _("Enter an amount above zero. To refund nothing, go back to the member."),
+                code="not_positive",
+            )
+        if cents > self.left:
+            raise forms.ValidationError(
+                _("At most %(left)s is left to refund on this payment. Enter that amount or less.")
+                % {"left": money(self.left, self.currency)},
+                code="more_than_left",
+            )
+        return int(cents)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -113,3 +115,192 @@ def send_payment_failed_email(*, subscription_id: int) -> None:
         raise DeliveryFailed(
             f"could not send the payment-failed email of subscription {subscription.pk}"
         ) from None
+
+
+# --- Payment emails: welcome, receipt, cancellation ------------------------------------------
+
+# Each payment email is sent once: a Wagtail log entry on the row it is about, with a key,
+# marks it sent. The row is locked while sending, so two workers cannot both send it, and
+# a failed send writes no mark, so the retry sends it. Labels and data name no member.
+WELCOME_SENT = "masthead.email.welcome_sent"
+RECEIPT_SENT = "masthead.email.receipt_sent"
+CANCELLATION_SENT = "masthead.email.cancellation_sent"
+
+
+def _already_sent(instance: Any, action: str, key: str) -> bool:
+    from wagtail.models import ModelLogEntry
+
+    return bool(
+        ModelLogEntry.objects.filter(
+            content_type__app_label=instance._meta.app_label,
+            content_type__model=instance._meta.model_name,
+            object_id=str(instance.pk),
+            action=action,
+            data__key=key,
+        ).exists()
+    )
+
+
+def _mark_sent(instance: Any, action: str, key: str) -> None:
+    from wagtail.log_actions import log
+
+    log(
+        instance=instance,
+        action=action,
+        title=f"{type(instance).__name__} {instance.pk}",
+        data={"key": key},
+    )
+
+
+def _payment_email_context(member: Any) -> dict[str, Any]:
+    from wagtail.models import Site
+
+    return {
+        "name": member.name,
+        "account_url": f"{settings.MASTHEAD_SITE_URL}{reverse('membership:account')}",
+        "publication": _publication_name(Site.objects.filter(is_default_site=True).first()),
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+        "language": settings.LANGUAGE_CODE,
+    }
+
+
+def _send_payment_email(
+    *, template: str, context: dict[str, Any], to: str, description: str
+) -> None:
+    message = EmailMultiAlternatives(
+        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
+        body=render_to_string(f"membership/email/{template}.txt", context),
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        # As for sign-in emails: the server's reply may quote the address.
+        raise DeliveryFailed(f"could not send the {description}") from None
+    logger.info("sent the %s", description)
+
+
+@task()
+def send_welcome_email(*, member_id: int) -> None:
+    """Welcome a member whose paid membership has started, once for each subscription."""
+    from .models import Member, Subscription
+
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            return
+        subscription = (
+            Subscription.objects.select_related("tier")
+            .filter(
+                member=member,
+                status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING],
+                ended_at__isnull=True,
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if subscription is None:
+            return  # ended, or never paid for, before the worker got here
+        key = f"subscription:{subscription.pk}"
+        if _already_sent(member, WELCOME_SENT, key):
+            return
+        context = {
+            **_payment_email_context(member),
+            "tier": subscription.tier.name,
+            "benefits": subscription.tier.benefit_list,
+            "amount": subscription.amount,
+            "currency": subscription.currency,
+            "cadence": subscription.cadence,
+            "trial_end": (
+                timezone.localtime(subscription.trial_end)
+                if subscription.status == Subscription.Status.TRIALING and subscription.trial_end
+                else None
+            ),
+            "period_end": (
+                timezone.localtime(subscription.current_period_end)
+                if subscription.current_period_end
+                else None
+            ),
+        }
+        _send_payment_email(
+            template="welcome",
+            context=context,
+            to=member.email,
+            description=f"welcome email of member {member.pk}",
+        )
+        _mark_sent(member, WELCOME_SENT, key)
+
+
+@task()
+def send_receipt_email(*, payment_id: int) -> None:
+    """Email the member a receipt for one payment, once."""
+    from .models import Payment
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        member = payment.member if payment is not None else None
+        if payment is None or member is None:
+            return  # the member was deleted: nobody to write to
+        if _already_sent(payment, RECEIPT_SENT, "payment"):
+            return
+        subscription = payment.subscription
+        context = {
+            **_payment_email_context(member),
+            "kind": payment.kind,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "paid_at": timezone.localtime(payment.paid_at),
+            "tier": subscription.tier.name if subscription else "",
+            "cadence": subscription.cadence if subscription else "",
+            "period_end": (
+                timezone.localtime(subscription.current_period_end)
+                if subscription and subscription.current_period_end
+                else None
+            ),
+        }
+        _send_payment_email(
+            template="receipt",
+            context=context,
+            to=member.email,
+            description=f"receipt of payment {payment.pk}",
+        )
+        _mark_sent(payment, RECEIPT_SENT, "payment")
+
+
+@task()
+def send_cancellation_email(*, subscription_id: int) -> None:
+    """Confirm a cancellation at the end of the period: until when access lasts, how to resume."""
+    from .models import Subscription
+
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+        entitled = {
+            Subscription.Status.ACTIVE,
+            Subscription.Status.TRIALING,
+            Subscription.Status.PAST_DUE,
+        }
+        if (
+            subscription is None
+            or not subscription.cancel_at_period_end
+            or subscription.status not in entitled
+        ):
+            return  # resumed, or already over: the email would be wrong
+        period_end = subscription.current_period_end
+        # Cancelling, resuming and cancelling again in one period sends one email.
+        key = f"period_end:{period_end.isoformat() if period_end else ''}"
+        if _already_sent(subscription, CANCELLATION_SENT, key):
+            return
+        member = subscription.member
+        context = {
+            **_payment_email_context(member),
+            "tier": subscription.tier.name,
+            "access_until": timezone.localtime(period_end) if period_end else None,
+        }
+        _send_payment_email(
+            template="cancellation",
+            context=context,
+            to=member.email,
+            description=f"cancellation email of subscription {subscription.pk}",
+        )
+        _mark_sent(subscription, CANCELLATION_SENT, key)

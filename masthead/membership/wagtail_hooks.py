@@ -1,18 +1,25 @@
-"""The membership admin: members, tiers, labels and drives under one “Members” menu."""
+"""The membership admin: members, tiers, labels, drives and revenue under one “Members” menu."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.urls import URLPattern, path
+from django.contrib.auth.models import Permission
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import URLPattern, path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from . import admin_views
+from . import admin_views, tasks
+from .actions import REFUND_REQUESTED
+from .admin_panels import can_see_revenue
 from .models import Campaign, Label, Member, Tier
 
 
@@ -39,6 +46,7 @@ class MemberViewSet(ModelViewSet):
                 "import_url_name": self.get_url_name("import"),
                 "export_url_name": self.get_url_name("export"),
                 "data_url_name": self.get_url_name("data"),
+                "refund_url_name": self.get_url_name("refund"),
                 **kwargs,
             }
         )
@@ -70,6 +78,11 @@ class MemberViewSet(ModelViewSet):
                 name="data",
             ),
             path("import/", self.construct_view(admin_views.MemberImportView), name="import"),
+            path(
+                "refund/<int:pk>/",
+                self.construct_view(admin_views.PaymentRefundView),
+                name="refund",
+            ),
             path(
                 "export/",
                 self.construct_view(admin_views.MemberExportView, **index_kwargs),
@@ -107,11 +120,37 @@ class LabelViewSet(SnippetViewSet):
     search_fields: ClassVar[list[str]] = ["name"]
 
 
+class RevenueMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return can_see_revenue(request.user)
+
+
+class RevenueViewSet(ViewSet):
+    """Revenue over longer periods than the dashboard's, with the latest payments."""
+
+    name = "revenue"
+    icon = "table"
+    menu_label = _("Revenue")
+    menu_item_class = RevenueMenuItem
+
+    def get_urlpatterns(self) -> list[URLPattern]:
+        return [
+            path(
+                "",
+                admin_views.RevenueView.as_view(
+                    index_url_name=self.get_url_name("index"),
+                    member_url_name=MemberViewSet().get_url_name("edit"),
+                ),
+                name="index",
+            )
+        ]
+
+
 class MembershipGroup(SnippetViewSetGroup):
     menu_label = _("Members")
     menu_icon = "group"
     menu_order = 250
-    items = (MemberViewSet, TierViewSet, CampaignViewSet, LabelViewSet)
+    items = (MemberViewSet, TierViewSet, CampaignViewSet, LabelViewSet, RevenueViewSet)
 
 
 register_snippet(MembershipGroup)
@@ -122,3 +161,30 @@ def add_members_panel(request: Any, panels: list[Any]) -> None:
     from .admin_panels import MembersPanel
 
     panels.append(MembersPanel())
+
+
+@hooks.register("construct_homepage_panels")
+def add_revenue_panel(request: Any, panels: list[Any]) -> None:
+    if not can_see_revenue(request.user):
+        return
+    from .admin_panels import RevenuePanel
+
+    panels.append(RevenuePanel(revenue_url=reverse("revenue:index")))
+
+
+@hooks.register("register_log_actions")
+def register_payment_log_actions(actions: Any) -> None:
+    actions.register_action(REFUND_REQUESTED, _("Refund requested"), _("Refund requested"))
+    actions.register_action(tasks.WELCOME_SENT, _("Welcome email sent"), _("Welcome email sent"))
+    actions.register_action(tasks.RECEIPT_SENT, _("Receipt sent"), _("Receipt sent"))
+    actions.register_action(
+        tasks.CANCELLATION_SENT, _("Cancellation email sent"), _("Cancellation email sent")
+    )
+
+
+@hooks.register("register_permissions")
+def register_refund_permission() -> QuerySet[Permission]:
+    # "Can change payment" is the permission to refund: groups get it in Settings → Groups.
+    return Permission.objects.filter(
+        content_type__app_label="membership", codename="change_payment"
+    )
