@@ -15,16 +15,27 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from masthead.staff.models import User
 
 from . import auth, ratelimit
-from .exceptions import CodeRejected, EmailInUse, LinkExpired, TooManyRequests
+from .exceptions import (
+    CodeRejected,
+    EmailInUse,
+    GiftAlreadyRedeemed,
+    GiftNotFound,
+    GiftNotRedeemable,
+    LinkExpired,
+    MembershipError,
+    TooManyRequests,
+)
 from .models import (
     Cadence,
     Campaign,
+    Gift,
     Label,
     Member,
     MemberEvent,
@@ -36,7 +47,12 @@ from .models import (
     SignupSource,
     Subscription,
     Tier,
+    add_months,
+    gift_code_for,
+    gift_price,
+    hash_secret,
     normalise_email,
+    normalise_gift_code,
 )
 from .payments import PaymentProvider, SubscriptionState
 
@@ -711,3 +727,363 @@ def refund_payment(*, payment: Payment, amount: int, actor: Actor) -> Payment:
             },
         )
     return locked
+
+
+# --- Gifts ------------------------------------------------------------------------------------
+
+
+def start_gift_purchase(
+    *,
+    tier: Tier,
+    months: int,
+    buyer_email: str,
+    buyer: Member | None,
+    buyer_name: str = "",
+    recipient_email: str = "",
+    recipient_name: str = "",
+    message: str = "",
+    send_at: datetime | None,
+    provider: PaymentProvider,
+    success_url: str,
+    cancel_url: str,
+) -> tuple[Gift, str]:
+    """Record a gift waiting for payment and open the provider's checkout for it.
+
+    Returns the gift and the checkout's address. The gift is committed before the
+    provider is called (its id goes into the checkout's metadata) and deleted again if
+    the provider cannot be reached, so a failed purchase leaves nothing behind. Not
+    atomic as a whole on purpose: no transaction stays open during the provider call.
+    """
+    amount = gift_price(tier, months)
+    if amount is None:
+        raise ValueError(f"tier {tier.pk} has no price to sell as a gift")
+    public_id = secrets.token_hex(16)
+    code = gift_code_for(public_id)
+    with transaction.atomic():
+        gift = Gift.objects.create(
+            public_id=public_id,
+            tier=tier,
+            months=months,
+            amount=amount,
+            currency=tier.currency.upper(),
+            buyer_email=normalise_email(buyer_email),
+            # Names go into subjects and greetings: one line, whatever was posted.
+            buyer_name=" ".join(buyer_name.split())[:191],
+            buyer=buyer,
+            recipient_email=normalise_email(recipient_email) if recipient_email else "",
+            recipient_name=" ".join(recipient_name.split())[:191],
+            message=message.strip()[:500],
+            send_at=send_at if recipient_email else None,
+            code_hash=hash_secret(code),
+            code_prefix=code[:4],
+        )
+    try:
+        url = provider.start_payment_checkout(
+            amount=amount,
+            currency=gift.currency,
+            description=ngettext(
+                "Gift membership: %(tier)s for %(months)s month",
+                "Gift membership: %(tier)s for %(months)s months",
+                months,
+            )
+            % {"tier": tier.name, "months": months},
+            customer_email=gift.buyer_email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            metadata={
+                "masthead_kind": "gift",
+                "masthead_gift_id": str(gift.pk),
+                "masthead_gift_ref": gift.public_id,
+            },
+        )
+    except MembershipError:
+        Gift.objects.filter(pk=gift.pk, status=Gift.Status.PENDING_PAYMENT).delete()
+        raise
+    return gift, url
+
+
+@transaction.atomic
+def confirm_gift_payment(
+    *,
+    gift_id: int,
+    gift_ref: str,
+    payment_intent_id: str,
+    amount: int,
+    currency: str,
+    now: datetime | None = None,
+) -> Gift | None:
+    """Mark a gift paid, once, however often the provider or the return page reports it.
+
+    ``gift_ref`` must be the gift's public id, as put in the checkout's metadata: a
+    checkout from another installation sharing the Stripe account (a staging copy)
+    names gift ids that mean something else here. Returns None for such a checkout.
+    The status only moves forward: a gift already sent, redeemed or refunded stays so.
+    """
+    now = now or timezone.now()
+    gift = Gift.objects.select_for_update().filter(pk=gift_id, public_id=gift_ref).first()
+    if gift is None:
+        return None
+    payment, _created = _record_payment_once(
+        payment_intent_id=payment_intent_id,
+        kind=Payment.Kind.GIFT,
+        amount=amount,
+        currency=currency,
+        member=gift.buyer,
+        paid_at=now,
+    )
+    changed: list[str] = []
+    if gift.payment_id is None:
+        gift.payment = payment
+        changed.append("payment")
+    if gift.status == Gift.Status.PENDING_PAYMENT:
+        gift.status = Gift.Status.PAID
+        gift.paid_at = now
+        changed += ["status", "paid_at"]
+        from .tasks import send_gift_purchased_email
+
+        gift_id = gift.pk
+        transaction.on_commit(lambda: send_gift_purchased_email.enqueue(gift_id=gift_id))
+    if changed:
+        gift.save(update_fields=changed)
+    _send_gift_if_due(gift, now=now)
+    return gift
+
+
+def _send_gift_if_due(gift: Gift, *, now: datetime) -> bool:
+    """Move a locked, paid gift whose day has come to ``sent`` and queue its email.
+
+    The status changes in the same transaction as the email is queued (after commit), so
+    two workers, or the job and the return page, never both send it.
+    """
+    if not (
+        gift.status == Gift.Status.PAID
+        and gift.is_redeemable
+        and gift.recipient_email
+        and gift.send_at is not None
+        and gift.send_at <= now
+    ):
+        return False
+    from .tasks import send_gift_received_email
+
+    gift.status = Gift.Status.SENT
+    gift.sent_at = now
+    gift.save(update_fields=["status", "sent_at"])
+    gift_id = gift.pk
+    transaction.on_commit(lambda: send_gift_received_email.enqueue(gift_id=gift_id))
+    return True
+
+
+def send_due_gifts(*, now: datetime | None = None) -> int:
+    """Queue the email of every paid gift whose send date has come; returns how many."""
+    now = now or timezone.now()
+    sent = 0
+    for gift_id in Gift.objects.due(now).values_list("pk", flat=True):
+        with transaction.atomic():
+            gift = Gift.objects.select_for_update().filter(pk=gift_id).first()
+            if gift is not None and _send_gift_if_due(gift, now=now):
+                sent += 1
+    return sent
+
+
+def reveal_gift_code_once(*, gift: Gift) -> bool:
+    """True the first time only: the return page may show the buyer the code then."""
+    return bool(
+        Gift.objects.filter(pk=gift.pk, code_shown_at__isnull=True).update(
+            code_shown_at=timezone.now()
+        )
+    )
+
+
+def note_gift_email_sent(*, gift: Gift, field: str) -> None:
+    """Remember that the receipt (``receipt_emailed_at``) or the recipient's email went."""
+    if field not in ("receipt_emailed_at", "recipient_emailed_at"):
+        raise ValueError(field)
+    Gift.objects.filter(pk=gift.pk).update(**{field: timezone.now()})
+
+
+def look_up_gift(*, code: str, client_ip: str) -> Gift:
+    """The redeemable gift with this code, for a reader who typed or opened it.
+
+    Every look-up counts against the reader's address, so codes cannot be guessed at
+    speed (they are 128 bits; the limit keeps the logs and the database quiet too).
+    """
+    if not ratelimit.allow(
+        "gift-ip",
+        client_ip,
+        limit=settings.MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR,
+        window_seconds=3600,
+    ):
+        raise TooManyRequests
+    return _redeemable_gift(Gift.objects.select_related("tier", "payment"), code)
+
+
+def _redeemable_gift(gifts: QuerySet[Gift], code: str) -> Gift:
+    code = normalise_gift_code(code)
+    gift = gifts.filter(code_hash=hash_secret(code)).first() if code else None
+    if gift is None:
+        raise GiftNotFound
+    if gift.status == Gift.Status.REDEEMED:
+        raise GiftAlreadyRedeemed
+    if not gift.is_redeemable:
+        raise GiftNotRedeemable
+    return gift
+
+
+@transaction.atomic
+def redeem_gift(*, member: Member, code: str, now: datetime | None = None) -> Membership:
+    """Turn a gift into ``months`` of membership on its tier for ``member``.
+
+    A member who already has access to that tier (a subscription, a comp with an end,
+    an earlier gift) gets the gift added after it: it starts when their current access
+    ends, so no month is wasted. For a subscription, that is the end of the period paid
+    for. The subscription itself is left alone: if it renews, the two run side by side,
+    and the member can cancel it to live on the gift. Access with no end date cannot be
+    extended; the gift then starts now.
+    """
+    now = now or timezone.now()
+    gift = _redeemable_gift(
+        Gift.objects.select_for_update(of=("self",)).select_related("tier", "payment"), code
+    )
+    # Two gifts redeemed at once by one member must queue one after the other.
+    Member.objects.select_for_update().filter(pk=member.pk).first()
+    starts_at = _end_of_current_access(member=member, tier=gift.tier, now=now)
+    membership = Membership.objects.create(
+        member=member,
+        tier=gift.tier,
+        source=Membership.Source.GIFT,
+        starts_at=starts_at,
+        ends_at=add_months(starts_at, gift.months),
+        note=f"Gift {gift.code_prefix}…",
+    )
+    gift.status = Gift.Status.REDEEMED
+    gift.redeemed_by = member
+    gift.redeemed_at = now
+    gift.membership = membership
+    gift.save(update_fields=["status", "redeemed_by", "redeemed_at", "membership"])
+    refresh_status(member=member, at=now)
+    from .tasks import send_gift_redeemed_email
+
+    gift_id = gift.pk
+    transaction.on_commit(lambda: send_gift_redeemed_email.enqueue(gift_id=gift_id))
+    return membership
+
+
+def _end_of_current_access(*, member: Member, tier: Tier, now: datetime) -> datetime:
+    """When ``member``'s access to ``tier``, now and already queued, runs out (or ``now``)."""
+    current = list(
+        member.memberships.filter(tier=tier).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    )
+    if not current or any(m.ends_at is None for m in current):
+        return now
+    period_ends = dict(
+        Subscription.objects.filter(
+            membership__in=current, current_period_end__isnull=False
+        ).values_list("membership_id", "current_period_end")
+    )
+    ends = [period_ends.get(m.pk) or m.ends_at for m in current]
+    return max([now, *[end for end in ends if end is not None]])
+
+
+# --- One-time support ---------------------------------------------------------------------
+
+PAY_WHAT_YOU_WANT_SLUG = "pay-what-you-want"
+
+
+def pay_what_you_want_tier(*, currency: str, minimum: int) -> Tier:
+    """The hidden tier that monthly pay-what-you-want supporters belong to.
+
+    Created on first use, not shown on the join page. A separate tier, rather than the
+    cheapest public one, because a reader who gives 3.00 a month has not bought the
+    5.00 tier, and because staff can then count and gate for these supporters on their
+    own. Its monthly price is the minimum, so Tier's own rules hold; the amount each
+    supporter pays is on their subscription.
+    """
+    tier, _created = Tier.objects.get_or_create(
+        slug=PAY_WHAT_YOU_WANT_SLUG,
+        defaults={
+            "name": "Supporter (pay what you want)",
+            "kind": Tier.Kind.PAID,
+            "currency": currency.upper(),
+            "monthly_price": minimum,
+            "is_public": False,
+            "description": "Readers who chose their own monthly amount.",
+        },
+    )
+    return tier
+
+
+@transaction.atomic
+def record_support(
+    *,
+    payment_intent_id: str,
+    amount: int,
+    currency: str,
+    email: str,
+    name: str = "",
+    customer_id: str = "",
+    now: datetime | None = None,
+) -> Payment:
+    """Record a one-time contribution once, making the supporter a member if they are new.
+
+    New supporters join as members (sign-up source "direct"), so they count towards a
+    drive counting new members. They do not count as new *paying* members: that count
+    follows paid memberships, and a one-off contribution grants none. Only the first
+    report of a payment queues the receipt.
+    """
+    now = now or timezone.now()
+    email = normalise_email(email)
+    member = Member.objects.filter(email=email).first()
+    if member is None:
+        try:
+            with transaction.atomic():
+                member = create_member(
+                    email=email, name=name[:191], source=SignupSource.DIRECT, created_at=now
+                )
+        except IntegrityError:  # the webhook and the return page at the same moment
+            member = Member.objects.get(email=email)
+    if customer_id and not member.provider_customer_id:
+        member.provider_customer_id = customer_id
+        member.save(update_fields=["provider_customer_id", "updated_at"])
+    payment, created = _record_payment_once(
+        payment_intent_id=payment_intent_id,
+        kind=Payment.Kind.ONE_TIME,
+        amount=amount,
+        currency=currency,
+        member=member,
+        paid_at=now,
+    )
+    if created:
+        from .tasks import send_support_receipt_email
+
+        payment_id = payment.pk
+        transaction.on_commit(lambda: send_support_receipt_email.enqueue(payment_id=payment_id))
+    return payment
+
+
+def _record_payment_once(
+    *,
+    payment_intent_id: str,
+    kind: str,
+    amount: int,
+    currency: str,
+    member: Member | None,
+    paid_at: datetime,
+) -> tuple[Payment, bool]:
+    """A one-off payment by its PaymentIntent, and whether this call recorded it.
+
+    Like ``record_payment``, but says whether the row is new: gifts and contributions
+    send their own emails (the gift's receipt, the thank-you) on the first report only.
+    Two reports at once are safe: the unique provider id makes the second one read the
+    first one's row.
+    """
+    return Payment.objects.get_or_create(
+        provider_id=payment_intent_id,
+        defaults={
+            "kind": kind,
+            "amount": amount,
+            "currency": currency.upper(),
+            "member": member,
+            "payment_intent_id": payment_intent_id,
+            "paid_at": paid_at,
+        },
+    )

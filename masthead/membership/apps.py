@@ -11,4 +11,5 @@ class MembershipConfig(AppConfig):
     periodic_jobs = [
         ("masthead.membership.jobs.expire_memberships", 300),
         ("masthead.membership.jobs.purge_sign_in_requests", 3600),
+        ("masthead.membership.jobs.send_due_gifts", 60),
     ]

@@ -66,3 +66,32 @@ class SignupClosed(MembershipError):
         return _(
             "Membership is by invitation at the moment. Write to %(email)s to ask for one."
         ) % {"email": settings.MASTHEAD_SUPPORT_EMAIL}
+
+
+class GiftAlreadyRedeemed(MembershipError):
+    code = "gift_already_redeemed"
+
+    def user_message(self) -> str:
+        return _(
+            "This gift has already been used. If you didn't redeem it, write to %(email)s and we'll sort it out."
+        ) % {"email": settings.MASTHEAD_SUPPORT_EMAIL}
+
+
+class GiftNotFound(MembershipError):
+    code = "gift_not_found"
+
+    def user_message(self) -> str:
+        return _(
+            "We don't know that gift code; check it against the email. It is 26 letters and "
+            "digits, and you can paste the whole link instead."
+        )
+
+
+class GiftNotRedeemable(MembershipError):
+    code = "gift_not_redeemable"
+
+    def user_message(self) -> str:
+        return _(
+            "This gift cannot be redeemed: its payment did not go through or was refunded. "
+            "Ask the person who gave it to you, or write to %(email)s."
+        ) % {"email": settings.MASTHEAD_SUPPORT_EMAIL}

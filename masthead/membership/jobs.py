@@ -12,3 +12,8 @@ def expire_memberships() -> None:
 
 def purge_sign_in_requests() -> None:
     actions.purge_expired_sign_in_requests()
+
+
+def send_due_gifts() -> None:
+    """Email the recipients of paid gifts whose send date has come."""
+    actions.send_due_gifts()

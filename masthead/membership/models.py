@@ -7,8 +7,10 @@ memberships by ``actions.refresh_status``; nothing else writes it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
+from calendar import monthrange
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -18,6 +20,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -608,6 +611,19 @@ class Campaign(models.Model):
 
 # --- Settings -------------------------------------------------------------------------
 
+# Stripe refuses charges below about 0.50 in most currencies.
+MINIMUM_CHARGE = 50
+# Larger sums are better arranged by bank transfer; a typo of three zeros stops here.
+MAXIMUM_SUPPORT_AMOUNT = 10_000_000
+
+
+def parse_amounts(text: str) -> list[int]:
+    """``"1000, 2500"`` → ``[1000, 2500]``, sorted and without repeats; ValueError otherwise."""
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise ValueError(text)
+    return sorted({int(part) for part in parts})
+
 
 @register_setting(icon="group")
 class MembershipSettings(BaseSiteSetting):
@@ -650,6 +666,23 @@ class MembershipSettings(BaseSiteSetting):
         default="{count} people chose to be part of our community — thank you",
         help_text=_("Placeholder: {count}."),
     )
+    support_currency = models.CharField(
+        _("currency of one-time support"),
+        max_length=3,
+        default="EUR",
+        help_text=_("ISO 4217 code, e.g. EUR or USD."),
+    )
+    support_preset_amounts = models.CharField(
+        _("suggested amounts"),
+        max_length=200,
+        default="1000,2500,5000,10000",
+        help_text=_("In cents, separated by commas: 1000,2500 offers 10.00 and 25.00."),
+    )
+    support_minimum_amount = models.PositiveIntegerField(
+        _("smallest amount"),
+        default=500,
+        help_text=_("In cents: 500 is 5.00. Readers cannot give less than this."),
+    )
 
     panels: ClassVar[list[Any]] = [
         FieldPanel("allow_signup"),
@@ -669,6 +702,14 @@ class MembershipSettings(BaseSiteSetting):
             [FieldPanel("counter_basis"), FieldPanel("counter_text")],
             heading=_("Community counter"),
         ),
+        MultiFieldPanel(
+            [
+                FieldPanel("support_currency"),
+                FieldPanel("support_preset_amounts"),
+                FieldPanel("support_minimum_amount"),
+            ],
+            heading=_("One-time support"),
+        ),
     ]
 
     class Meta:
@@ -676,8 +717,48 @@ class MembershipSettings(BaseSiteSetting):
 
     def clean(self) -> None:
         super().clean()
+        errors: dict[str, Any] = {}
         if not Campaign.uses_only_placeholders(self.counter_text, ("count",)):
-            raise ValidationError({"counter_text": _("Only {count} can be used in braces.")})
+            errors["counter_text"] = _("Only {count} can be used in braces.")
+        currency = (self.support_currency or "").strip()
+        if len(currency) != 3 or not currency.isalpha():
+            errors["support_currency"] = _("Use a three-letter currency code such as EUR.")
+        else:
+            self.support_currency = currency.upper()
+        if self.support_minimum_amount is not None and not (
+            MINIMUM_CHARGE <= self.support_minimum_amount <= MAXIMUM_SUPPORT_AMOUNT
+        ):
+            errors["support_minimum_amount"] = _(
+                "Choose a smallest amount between %(low)s and %(high)s cents: payment "
+                "providers refuse smaller charges."
+            ) % {"low": MINIMUM_CHARGE, "high": MAXIMUM_SUPPORT_AMOUNT}
+        try:
+            presets = parse_amounts(self.support_preset_amounts)
+        except ValueError:
+            errors["support_preset_amounts"] = _(
+                "Write whole numbers of cents separated by commas, like 1000,2500,5000."
+            )
+        else:
+            minimum = self.support_minimum_amount or MINIMUM_CHARGE
+            if not 1 <= len(presets) <= 6:
+                errors["support_preset_amounts"] = _("Suggest between one and six amounts.")
+            elif any(not minimum <= amount <= MAXIMUM_SUPPORT_AMOUNT for amount in presets):
+                errors["support_preset_amounts"] = _(
+                    "Each suggested amount must be at least the smallest amount and at most "
+                    "%(high)s cents."
+                ) % {"high": MAXIMUM_SUPPORT_AMOUNT}
+            else:
+                self.support_preset_amounts = ",".join(str(amount) for amount in presets)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def support_presets(self) -> list[int]:
+        """The suggested amounts in cents; stored text that slipped past validation gives none."""
+        try:
+            return parse_amounts(self.support_preset_amounts)
+        except ValueError:
+            return []
 
 
 # --- Payments -----------------------------------------------------------------------------
@@ -794,3 +875,155 @@ class CheckoutReturn(models.Model):
 
     def __str__(self) -> str:
         return self.session_id
+
+
+# --- Gifts -------------------------------------------------------------------------------
+
+_GIFT_CODE_SALT = "masthead.membership.gift"
+# Letters that readers mistype for the digits base32 leaves out.
+_GIFT_CODE_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+_BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def gift_code_for(public_id: str) -> str:
+    """The redeem code of the gift with ``public_id``: 26 base32 letters, 128 bits.
+
+    Derived with the secret key, as sign-in links are, so the task that emails it on the
+    chosen day needs only the gift's id, and a copy of the database redeems nothing.
+    Changing ``MASTHEAD_SECRET_KEY`` changes the code of gifts not yet emailed.
+    """
+    digest = salted_hmac(_GIFT_CODE_SALT, public_id, algorithm="sha256").digest()
+    return base64.b32encode(digest[:16]).decode().rstrip("=")
+
+
+def normalise_gift_code(text: str) -> str:
+    """A code as typed or pasted (grouped, lower case, or the whole link) → its 26 letters."""
+    text = (text or "").strip()
+    if "code=" in text:
+        text = text.split("code=", 1)[1].split("&", 1)[0]
+    text = text.upper().translate(_GIFT_CODE_LOOKALIKES)
+    return "".join(char for char in text if char in _BASE32_ALPHABET)[:64]
+
+
+def format_gift_code(code: str) -> str:
+    """``ABCDEFGH…`` → ``ABCD-EFGH-…``, easier to read out and to type."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """The same time ``months`` later; the 31st becomes the last day of a shorter month."""
+    index = when.month - 1 + months
+    year, month = when.year + index // 12, index % 12 + 1
+    return when.replace(year=year, month=month, day=min(when.day, monthrange(year, month)[1]))
+
+
+def gift_price(tier: Tier, months: int) -> int | None:
+    """What a gift of ``tier`` for ``months`` costs, in cents; None if it has no price.
+
+    Twelve months cost the yearly price when the tier has one; other lengths cost the
+    monthly price that many times, or a share of the yearly price for a tier sold only
+    yearly (rounded up to the cent).
+    """
+    if months == 12 and tier.yearly_price:
+        return tier.yearly_price
+    if tier.monthly_price:
+        return tier.monthly_price * months
+    if tier.yearly_price:
+        return -(-tier.yearly_price * months // 12)
+    return None
+
+
+class GiftQuerySet(models.QuerySet["Gift"]):
+    def due(self, at: datetime | None = None) -> GiftQuerySet:
+        """Paid gifts whose recipient should be emailed by ``at``."""
+        at = at or timezone.now()
+        return self.filter(status=Gift.Status.PAID, send_at__lte=at).exclude(recipient_email="")
+
+
+class Gift(models.Model):
+    """A paid membership bought for someone else, redeemed with a code.
+
+    The code is never stored: ``code_hash`` finds the gift when a reader types it, and
+    ``code_prefix`` (its first four letters, too short to guess the rest from) lets staff
+    find a gift a reader asks about. ``reveal_code`` derives it again for the emails.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Waiting for payment")
+        PAID = "paid", _("Paid")
+        SENT = "sent", _("Emailed to the recipient")
+        REDEEMED = "redeemed", _("Redeemed")
+        REFUNDED = "refunded", _("Refunded")
+
+    class Months(models.IntegerChoices):
+        ONE = 1, _("1 month")
+        THREE = 3, _("3 months")
+        SIX = 6, _("6 months")
+        TWELVE = 12, _("12 months")
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="gifts")
+    months = models.PositiveSmallIntegerField(choices=Months.choices)
+    amount = models.PositiveIntegerField(help_text=_("The price paid, in cents."))
+    currency = models.CharField(max_length=3)
+    buyer_email = models.EmailField(max_length=191)
+    buyer_name = models.CharField(max_length=191, blank=True)
+    buyer = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="gifts_bought"
+    )
+    recipient_email = models.EmailField(max_length=191, blank=True)
+    recipient_name = models.CharField(max_length=191, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    send_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When to email the recipient; empty: the buyer passes the link on."),
+    )
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    code_prefix = models.CharField(max_length=8, db_index=True, editable=False)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, editable=False
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="gifts"
+    )
+    membership = models.OneToOneField(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift"
+    )
+    redeemed_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="gifts_redeemed"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The return page shows the code once; emails already sent are noted so a retried
+    # task does not send them again.
+    code_shown_at = models.DateTimeField(null=True, blank=True, editable=False)
+    receipt_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recipient_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = GiftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "send_at"], name="gift_status_send_at")]
+
+    def __str__(self) -> str:
+        return f"{self.tier} · {self.months} · {self.code_prefix}…"
+
+    def reveal_code(self) -> str:
+        """The full redeem code; only for the buyer's return page and the gift's emails."""
+        return gift_code_for(self.public_id)
+
+    @property
+    def is_handed_over_by_buyer(self) -> bool:
+        return self.send_at is None or not self.recipient_email
+
+    @property
+    def is_redeemable(self) -> bool:
+        """Paid for, not used, and not paid back (a refund may not have moved the status)."""
+        if self.status not in (self.Status.PAID, self.Status.SENT):
+            return False
+        payment = self.payment
+        return payment is None or payment.refunded_amount < payment.amount

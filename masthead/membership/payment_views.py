@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -18,11 +24,28 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import actions, auth
 from .exceptions import MembershipError
-from .forms import safe_next
+from .forms import EmailForm, safe_next
 from .middleware import current_member
-from .models import Cadence, CheckoutReturn, Member, Subscription, Tier
+from .models import (
+    Cadence,
+    CheckoutReturn,
+    Gift,
+    Member,
+    Membership,
+    MembershipSettings,
+    Payment,
+    SignupSource,
+    Subscription,
+    Tier,
+    format_gift_code,
+    gift_price,
+    normalise_email,
+    normalise_gift_code,
+)
+from .payment_forms import GiftForm, SupportForm
 from .payments import WebhookRejected, get_provider, payments_enabled
-from .payments.webhooks import process_event, store_event
+from .payments.webhooks import complete_payment_checkout, process_event, store_event
+from .tasks import gift_redeem_url
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +211,355 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         # Stored, not yet handled: the provider retries, and so does the worker.
         return HttpResponse("Stored; handling failed and will be retried.", status=500)
     return HttpResponse("OK", content_type="text/plain")
+
+
+# --- Gifts ------------------------------------------------------------------------------------
+
+GIFT_COOKIE = "masthead-gift"
+_GIFT_COOKIE_SALT = "masthead.membership.gift-code"
+
+
+def _payments_off(request: HttpRequest, template: str, **extra: Any) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"payments_enabled": False, "support_email": settings.MASTHEAD_SUPPORT_EMAIL, **extra},
+    )
+
+
+def _not_completed(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "membership/payment_problem.html", {"message": message}, status=400)
+
+
+def _completed_session(request: HttpRequest, kind: str) -> dict[str, Any] | HttpResponse:
+    """The completed checkout of ``kind`` named in ``?session_id=``, or the page to show instead."""
+    session_id = request.GET.get("session_id", "")[:255]
+    try:
+        session = get_provider().checkout_session(session_id) if session_id else None
+    except MembershipError as error:
+        return _problem(request, error, status=503)
+    metadata = (session or {}).get("metadata") or {}
+    if not session or session.get("status") != "complete" or metadata.get("masthead_kind") != kind:
+        return _not_completed(
+            request,
+            _(
+                "This payment is not complete, so nothing was bought. If you were charged, "
+                "write to %(email)s and we will sort it out."
+            )
+            % {"email": settings.MASTHEAD_SUPPORT_EMAIL},
+        )
+    return session
+
+
+@never_cache
+def gift(request: HttpRequest) -> HttpResponse:
+    """“Gift membership”: choose a tier and a length, who it is for and when it reaches them."""
+    tiers = Tier.objects.offered().paid()
+    if not payments_enabled():
+        return _payments_off(request, "membership/gift.html", tiers=list(tiers))
+    member = current_member(request)
+    status = 200
+    if request.method == "POST":
+        form = GiftForm(request.POST, tiers=tiers)
+        if form.is_valid():
+            data = form.cleaned_data
+            base = settings.MASTHEAD_SITE_URL
+            done = reverse("membership:gift_done")
+            try:
+                _gift, url = actions.start_gift_purchase(
+                    tier=data["tier"],
+                    months=data["months"],
+                    buyer_email=data["buyer_email"],
+                    buyer=member,
+                    buyer_name=data["buyer_name"],
+                    recipient_email=data["recipient_email"],
+                    recipient_name=data["recipient_name"],
+                    message=data["message"],
+                    send_at=data["send_at"],
+                    provider=get_provider(),
+                    success_url=f"{base}{done}?session_id={{CHECKOUT_SESSION_ID}}",
+                    cancel_url=f"{base}{reverse('membership:gift')}",
+                )
+            except MembershipError as error:
+                return _problem(request, error, status=503)
+            return HttpResponseRedirect(url, status=303)
+        status = 400
+    else:
+        form = GiftForm(
+            tiers=tiers,
+            initial={
+                "tier": tiers.first(),
+                "months": Gift.Months.TWELVE,
+                "delivery": GiftForm.DELIVERY_EMAIL,
+                "buyer_email": member.email if member else "",
+                "buyer_name": member.name if member else "",
+            },
+        )
+    options = [
+        {
+            "tier": tier,
+            "prices": [(months, gift_price(tier, months)) for months in Gift.Months.values],
+        }
+        for tier in tiers
+    ]
+    context = {
+        "form": form,
+        "tier_options": options,
+        "month_choices": Gift.Months.choices,
+        "today": timezone.localdate(),
+        "payments_enabled": True,
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+    }
+    return render(request, "membership/gift.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def gift_done(request: HttpRequest) -> HttpResponse:
+    """Back from paying for a gift: confirm it now, and show the code once, to the buyer."""
+    session = _completed_session(request, "gift")
+    if isinstance(session, HttpResponse):
+        return session
+    if session.get("payment_status") != "paid":
+        return render(request, "membership/gift_done.html", {"pending": True, "gift": None})
+    gift = complete_payment_checkout(session)
+    if not isinstance(gift, Gift):
+        return _not_completed(
+            request,
+            _(
+                "We could not find the gift this payment was for. Write to %(email)s and we "
+                "will sort it out."
+            )
+            % {"email": settings.MASTHEAD_SUPPORT_EMAIL},
+        )
+    # Like the subscription return page: the address works once, for an hour.
+    fresh = time.time() - int(session.get("created") or 0) < 3600
+    code = gift.reveal_code() if fresh and actions.reveal_gift_code_once(gift=gift) else ""
+    context = {
+        "pending": False,
+        "gift": gift,
+        "code": format_gift_code(code) if code else "",
+        "link": gift_redeem_url(code) if code else "",
+    }
+    response = render(request, "membership/gift_done.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _code_from_cookie(request: HttpRequest) -> str:
+    try:
+        return str(
+            signing.loads(
+                request.COOKIES.get(GIFT_COOKIE, ""), salt=_GIFT_COOKIE_SALT, max_age=86400
+            )
+        )
+    except signing.BadSignature:
+        return ""
+
+
+@never_cache
+def gift_redeem(request: HttpRequest) -> HttpResponse:
+    """Open a gift: from its link, or by typing the code; signing in or joining on the way.
+
+    Redeeming needs a member. A reader who is not signed in gives their email here and
+    gets the usual sign-in link; the code waits in a short-lived signed cookie, so it never
+    sits in the sign-in request or its email, and the link brings them back to this page.
+    A valid gift is an invitation: its recipient can join even while sign-up is closed.
+    """
+    member = current_member(request)
+    client_ip = auth.client_ip(request)
+    gift: Gift | None = None
+    error = ""
+    status = 200
+    email_form = EmailForm()
+    if request.method == "POST":
+        code = normalise_gift_code(request.POST.get("code", ""))
+        try:
+            gift = actions.look_up_gift(code=code, client_ip=client_ip)
+            if member is not None and request.POST.get("action") == "redeem":
+                return _redeemed(request, actions.redeem_gift(member=member, code=code))
+            if member is None and request.POST.get("action") == "signin":
+                email_form = EmailForm(request.POST)
+                if email_form.is_valid():
+                    return _send_gift_sign_in_link(request, email_form, code, client_ip)
+                status = 400
+        except MembershipError as problem:
+            error = problem.user_message()
+            status = 429 if problem.code == "rate_limited" else 400
+    else:
+        code = normalise_gift_code(request.GET.get("code", "")) or _code_from_cookie(request)
+        if code:
+            try:
+                gift = actions.look_up_gift(code=code, client_ip=client_ip)
+            except MembershipError as problem:
+                error = problem.user_message()
+                status = 429 if problem.code == "rate_limited" else 400
+    context = {
+        "gift": gift,
+        "code": code if gift is not None else "",
+        "member": member,
+        "error": error,
+        "email_form": email_form,
+    }
+    response = render(request, "membership/gift_redeem.html", context, status=status)
+    # The code can be in this page's address: it must not travel on in a Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _send_gift_sign_in_link(
+    request: HttpRequest, form: EmailForm, code: str, client_ip: str
+) -> HttpResponse:
+    redeem = reverse("membership:gift_redeem")
+    sign_in = actions.request_sign_in_link(
+        email=form.cleaned_data["email"],
+        client_ip=client_ip,
+        source=SignupSource.DIRECT,
+        next_url=redeem,
+        signup_allowed=True,
+    )
+    reference = sign_in.public_id if sign_in else secrets.token_hex(16)
+    response = redirect(
+        f"{reverse('membership:check_email')}?{urlencode({'r': reference, 'next': redeem})}"
+    )
+    response.set_cookie(
+        GIFT_COOKIE,
+        signing.dumps(code, salt=_GIFT_COOKIE_SALT),
+        max_age=86400,
+        path=redeem,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _redeemed(request: HttpRequest, membership: Membership) -> HttpResponse:
+    starts = timezone.localtime(membership.starts_at)
+    ends = timezone.localtime(membership.ends_at) if membership.ends_at else None
+    if membership.starts_at > timezone.now():
+        text = _(
+            "Your gift is redeemed: %(tier)s from %(start)s, when your current membership "
+            "ends, until %(end)s. Nothing more to do."
+        )
+    else:
+        text = _("Your gift is redeemed: %(tier)s until %(end)s. Enjoy your reading.")
+    messages.success(
+        request,
+        text
+        % {
+            "tier": membership.tier.name,
+            "start": date_format(starts, "j F Y"),
+            "end": date_format(ends, "j F Y") if ends else "",
+        },
+    )
+    response = redirect("membership:account")
+    response.delete_cookie(GIFT_COOKIE, path=reverse("membership:gift_redeem"), samesite="Lax")
+    return response
+
+
+# --- One-time support -------------------------------------------------------------------------
+
+
+@never_cache
+def support(request: HttpRequest) -> HttpResponse:
+    """“Support us”: a suggested or chosen amount, once or monthly."""
+    if not payments_enabled():
+        return _payments_off(request, "membership/support.html")
+    config = MembershipSettings.for_request(request)
+    member = current_member(request)
+    form_options = {
+        "presets": config.support_presets,
+        "minimum": config.support_minimum_amount,
+        "currency": config.support_currency,
+    }
+    status = 200
+    if request.method == "POST":
+        form = SupportForm(request.POST, **form_options)
+        if form.is_valid():
+            try:
+                url = _start_support_checkout(request, form, member, config)
+            except MembershipError as error:
+                return _problem(request, error, status=503)
+            return HttpResponseRedirect(url, status=303)
+        status = 400
+    else:
+        presets = config.support_presets
+        form = SupportForm(
+            initial={
+                "amount": str(presets[len(presets) // 2 - 1]) if presets else SupportForm.OTHER,
+                "email": member.email if member else "",
+            },
+            **form_options,
+        )
+    context = {
+        "form": form,
+        "minimum": config.support_minimum_amount,
+        "currency": config.support_currency.upper(),
+        "payments_enabled": True,
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+    }
+    return render(request, "membership/support.html", context, status=status)
+
+
+def _start_support_checkout(
+    request: HttpRequest, form: SupportForm, member: Member | None, config: MembershipSettings
+) -> str:
+    data = form.cleaned_data
+    amount: int = data["amount_cents"]
+    currency = config.support_currency.upper()
+    email = data["email"]
+    base = settings.MASTHEAD_SITE_URL
+    provider = get_provider()
+    # The subscription goes to the signed-in member only when they pay with their own
+    # address; a different address is someone (or some account) else.
+    payer = member if member is not None and member.email == normalise_email(email) else None
+    if data["monthly"]:
+        tier = actions.pay_what_you_want_tier(
+            currency=currency, minimum=config.support_minimum_amount
+        )
+        metadata = {
+            "masthead_kind": "support",
+            "masthead_tier_id": str(tier.pk),
+            "masthead_source": "direct",
+        }
+        if payer is not None:
+            metadata["masthead_member_id"] = str(payer.pk)
+        done = reverse("membership:checkout_done")
+        next_url = urlencode({"next": reverse("membership:account")})
+        return provider.start_custom_amount_subscription_checkout(
+            tier=tier,
+            amount=amount,
+            currency=currency,
+            member=payer,
+            customer_email=email,
+            success_url=f"{base}{done}?session_id={{CHECKOUT_SESSION_ID}}&{next_url}",
+            cancel_url=f"{base}{reverse('membership:support')}",
+            metadata=metadata,
+        )
+    done = reverse("membership:support_done")
+    return provider.start_payment_checkout(
+        amount=amount,
+        currency=currency,
+        description=_("One-time contribution"),
+        customer_email=email,
+        success_url=f"{base}{done}?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{base}{reverse('membership:support')}",
+        metadata={"masthead_kind": "support"},
+    )
+
+
+@never_cache
+@require_GET
+def support_done(request: HttpRequest) -> HttpResponse:
+    """Back from a one-time contribution: record it now (the webhook may come later)."""
+    session = _completed_session(request, "support")
+    if isinstance(session, HttpResponse):
+        return session
+    payment = complete_payment_checkout(session)
+    context = {
+        "pending": not isinstance(payment, Payment),
+        "amount": int(session.get("amount_total") or 0),
+        "currency": str(session.get("currency") or "").upper(),
+    }
+    return render(request, "membership/support_done.html", context)

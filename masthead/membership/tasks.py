@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from . import auth
-from .models import SignInRequest
+from .models import Gift, SignInRequest, format_gift_code, hash_secret
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +304,158 @@ def send_cancellation_email(*, subscription_id: int) -> None:
             description=f"cancellation email of subscription {subscription.pk}",
         )
         _mark_sent(subscription, CANCELLATION_SENT, key)
+
+
+# --- Gifts and one-time support --------------------------------------------------------------
+
+
+def _send_templated_email(
+    *, template: str, context: dict[str, object], to: str, description: str, html: bool = False
+) -> None:
+    """Render ``membership/email/<template>{_subject,}.txt`` (and ``.html``) and send it.
+
+    ``description`` names the row, never the address: it goes into the log and into the
+    error a failed task keeps.
+    """
+    message = EmailMultiAlternatives(
+        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
+        body=render_to_string(f"membership/email/{template}.txt", context),
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    if html:
+        message.attach_alternative(
+            render_to_string(f"membership/email/{template}.html", context), "text/html"
+        )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        # The server's reply may quote the address; the task backend retries.
+        raise DeliveryFailed(f"could not send the {description}") from None
+    logger.info("sent the %s", description)
+
+
+def _gift_context(gift: Gift, *, with_code: bool) -> dict[str, object]:
+    from wagtail.models import Site
+
+    context: dict[str, object] = {
+        "tier": gift.tier.name,
+        "months": gift.months,
+        "amount": gift.amount,
+        "currency": gift.currency,
+        "buyer_name": gift.buyer_name,
+        "recipient_name": gift.recipient_name,
+        "recipient_email": gift.recipient_email,
+        "message": gift.message,
+        "send_at": timezone.localtime(gift.send_at) if gift.send_at else None,
+        "hands_over": gift.is_handed_over_by_buyer,
+        "publication": _publication_name(Site.objects.filter(is_default_site=True).first()),
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+        "language": settings.LANGUAGE_CODE,
+    }
+    if with_code:
+        code = gift.reveal_code()
+        context["code"] = format_gift_code(code)
+        context["link"] = gift_redeem_url(code)
+    return context
+
+
+def gift_redeem_url(code: str) -> str:
+    """The link that opens a gift: the redeem page with the code filled in."""
+    return f"{settings.MASTHEAD_SITE_URL}{reverse('membership:gift_redeem')}?code={code}"
+
+
+@task()
+def send_gift_purchased_email(*, gift_id: int) -> None:
+    """The buyer's receipt; with the link and code when they hand the gift over themselves."""
+    from . import actions
+
+    with transaction.atomic():
+        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        if gift is None or gift.receipt_emailed_at is not None:
+            return
+        if gift.status in (Gift.Status.PENDING_PAYMENT, Gift.Status.REFUNDED):
+            return  # not paid, or paid back: a receipt would be wrong
+        context = _gift_context(gift, with_code=gift.is_handed_over_by_buyer)
+        _send_templated_email(
+            template="gift_purchased",
+            context=context,
+            to=gift.buyer_email,
+            description=f"receipt of gift {gift.pk}",
+        )
+        actions.note_gift_email_sent(gift=gift, field="receipt_emailed_at")
+
+
+@task()
+def send_gift_received_email(*, gift_id: int) -> None:
+    """Give the recipient their gift: who it is from, the message, the link and the code."""
+    from . import actions
+
+    with transaction.atomic():
+        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        # Only a gift the job or the return page marked sent; one redeemed meanwhile (the
+        # buyer passed the link on after all) or refunded needs no email.
+        if (
+            gift is None
+            or gift.status != Gift.Status.SENT
+            or gift.recipient_emailed_at
+            or not gift.is_redeemable
+        ):
+            return
+        code = gift.reveal_code()
+        if hash_secret(code) != gift.code_hash:
+            # The secret key changed since the gift was bought: the derived code would
+            # not open it. Staff can find the gift by its prefix and re-issue it.
+            raise DeliveryFailed(f"gift {gift.pk}'s code no longer matches its hash")
+        _send_templated_email(
+            template="gift_received",
+            context=_gift_context(gift, with_code=True),
+            to=gift.recipient_email,
+            description=f"gift email of gift {gift.pk}",
+            html=True,
+        )
+        actions.note_gift_email_sent(gift=gift, field="recipient_emailed_at")
+
+
+@task()
+def send_gift_redeemed_email(*, gift_id: int) -> None:
+    """Tell the buyer their gift was redeemed, without saying by which address."""
+    gift = Gift.objects.select_related("tier").filter(pk=gift_id).first()
+    if gift is None or gift.status != Gift.Status.REDEEMED:
+        return
+    context = _gift_context(gift, with_code=False)
+    context["redeemed_at"] = timezone.localtime(gift.redeemed_at) if gift.redeemed_at else None
+    _send_templated_email(
+        template="gift_redeemed",
+        context=context,
+        to=gift.buyer_email,
+        description=f"redeemed notice of gift {gift.pk}",
+    )
+
+
+@task()
+def send_support_receipt_email(*, payment_id: int) -> None:
+    """Thank a reader for a one-time contribution, with what they gave and when."""
+    from wagtail.models import Site
+
+    from .models import Payment
+
+    payment = Payment.objects.select_related("member").filter(pk=payment_id).first()
+    if payment is None or payment.member is None or payment.kind != Payment.Kind.ONE_TIME:
+        return
+    context: dict[str, object] = {
+        "name": payment.member.name,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "paid_at": timezone.localtime(payment.paid_at),
+        "account_url": f"{settings.MASTHEAD_SITE_URL}{reverse('membership:account')}",
+        "publication": _publication_name(Site.objects.filter(is_default_site=True).first()),
+        "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
+        "language": settings.LANGUAGE_CODE,
+    }
+    _send_templated_email(
+        template="support_receipt",
+        context=context,
+        to=payment.member.email,
+        description=f"thank-you for payment {payment.pk}",
+    )

@@ -81,6 +81,35 @@ class PaymentProvider(Protocol):
         metadata: dict[str, str],
     ) -> str: ...
 
+    def start_payment_checkout(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        description: str,
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict[str, str],
+    ) -> str:
+        """A hosted page to pay ``amount`` (cents) once; returns its address."""
+        ...
+
+    def start_custom_amount_subscription_checkout(
+        self,
+        *,
+        tier: Any,
+        amount: int,
+        currency: str,
+        member: Any | None,
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict[str, str],
+    ) -> str:
+        """A hosted page to subscribe monthly to ``tier`` at an amount the reader chose."""
+        ...
+
     def checkout_session(self, session_id: str) -> dict[str, Any]: ...
 
     def portal_url(self, *, customer_id: str, return_url: str) -> str: ...

@@ -153,6 +153,95 @@ class StripeProvider:
         session = self._call(self.client.v1.checkout.sessions.create, params=params)
         return str(session.url)
 
+    def start_payment_checkout(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        description: str,
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict[str, str],
+    ) -> str:
+        """Checkout in payment mode with an inline price: no product or price to keep in step.
+
+        A customer is always created, so the payment has a name and address to refund to
+        and the receipt shows who paid; the metadata rides on the session and on its
+        PaymentIntent, which is what refunds and disputes point back to.
+        """
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": amount,
+                        "product_data": {"name": description},
+                    },
+                }
+            ],
+            "payment_intent_data": {"description": description, "metadata": metadata},
+            "customer_creation": "always",
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+        }
+        if customer_email:
+            params["customer_email"] = customer_email
+        session = self._call(self.client.v1.checkout.sessions.create, params=params)
+        return str(session.url)
+
+    def start_custom_amount_subscription_checkout(
+        self,
+        *,
+        tier: Any,
+        amount: int,
+        currency: str,
+        member: Any | None,
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict[str, str],
+    ) -> str:
+        """Checkout in subscription mode with a monthly inline price on the tier's product.
+
+        An inline price belongs to this checkout only, so readers' amounts never pile up as
+        prices offered on the tier. The subscription's metadata names the tier, which is
+        how ``sync_subscription`` finds it (the price id matches none of the tier's).
+        """
+        if not tier.provider_product_id:
+            self.sync_tier(tier)
+        params: dict[str, Any] = {
+            "mode": "subscription",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": amount,
+                        "recurring": {"interval": "month"},
+                        "product": tier.provider_product_id,
+                    },
+                }
+            ],
+            "subscription_data": {"metadata": metadata},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+        }
+        if member is not None:
+            params["client_reference_id"] = str(member.pk)
+            if member.provider_customer_id:
+                params["customer"] = member.provider_customer_id
+            else:
+                params["customer_email"] = member.email
+        elif customer_email:
+            params["customer_email"] = customer_email
+        session = self._call(self.client.v1.checkout.sessions.create, params=params)
+        return str(session.url)
+
     def checkout_session(self, session_id: str) -> dict[str, Any]:
         session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
         return session.to_dict()

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import actions
-from ..models import Member, Payment, ProviderEvent, Subscription, normalise_email
+from ..models import Gift, Member, Payment, ProviderEvent, Subscription, normalise_email
 from . import PaymentProvider
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,64 @@ def on_checkout_completed(session: dict[str, Any], provider: PaymentProvider) ->
     if session.get("mode") == "subscription":
         _link_customer(session)
         _sync(_subscription_id(session), provider)
+    elif session.get("mode") == "payment":
+        complete_payment_checkout(session)
+
+
+def complete_payment_checkout(session: dict[str, Any]) -> Gift | Payment | None:
+    """Act on a paid one-off checkout: a gift or a contribution, by its ``masthead_kind``.
+
+    The webhook and the return page both call this with the session as the provider
+    reports it; the actions record each payment once, so the order does not matter.
+    A session paid by a slower method (a bank debit) completes unpaid: nothing happens
+    until ``checkout.session.async_payment_succeeded`` reports it paid.
+    """
+    if session.get("mode") != "payment" or session.get("payment_status") != "paid":
+        return None
+    metadata = {str(k): str(v) for k, v in (session.get("metadata") or {}).items()}
+    intent = session.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if not intent:
+        return None
+    amount = int(session.get("amount_total") or 0)
+    currency = str(session.get("currency") or "")
+    kind = metadata.get("masthead_kind")
+    if kind == "gift":
+        gift_id = metadata.get("masthead_gift_id", "")
+        gift = (
+            actions.confirm_gift_payment(
+                gift_id=int(gift_id),
+                gift_ref=metadata.get("masthead_gift_ref", ""),
+                payment_intent_id=str(intent),
+                amount=amount,
+                currency=currency,
+            )
+            if gift_id.isdigit()
+            else None
+        )
+        if gift is None:
+            # Another installation's checkout on the same Stripe account, most likely.
+            logger.warning("checkout %s names a gift this site does not have", session.get("id"))
+        return gift
+    if kind == "support":
+        details = session.get("customer_details") or {}
+        email = str(details.get("email") or session.get("customer_email") or "")
+        if not email:
+            logger.warning("checkout %s was paid without an email address", session.get("id"))
+            return None
+        customer = session.get("customer") or ""
+        if isinstance(customer, dict):
+            customer = customer.get("id") or ""
+        return actions.record_support(
+            payment_intent_id=str(intent),
+            amount=amount,
+            currency=currency,
+            email=email,
+            name=str(details.get("name") or ""),
+            customer_id=str(customer),
+        )
+    return None
 
 
 def _link_customer(session: dict[str, Any]) -> None:
@@ -142,6 +200,7 @@ def on_charge_refunded(charge: dict[str, Any], provider: PaymentProvider) -> Non
 
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_checkout_completed,
+    "checkout.session.async_payment_succeeded": on_checkout_completed,
     "customer.subscription.created": on_subscription_changed,
     "customer.subscription.updated": on_subscription_changed,
     "customer.subscription.deleted": on_subscription_changed,
