@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -549,6 +550,9 @@ def sync_subscription(*, state: SubscriptionState, provider: PaymentProvider) ->
     """
     now = timezone.now()
     existing = Subscription.objects.select_for_update().filter(provider_id=state.id).first()
+    from .notifications import notify_subscription_change, snapshot
+
+    before = snapshot(existing)
     member = existing.member if existing else _member_for_subscription(state, provider)
     if state.customer_id and member.provider_customer_id != state.customer_id:
         member.provider_customer_id = state.customer_id
@@ -609,6 +613,7 @@ def sync_subscription(*, state: SubscriptionState, provider: PaymentProvider) ->
         membership.ends_at = state.ended_at if state.ended_at and state.ended_at < now else now
         membership.save(update_fields=["ends_at"])
     refresh_status(member=member, at=now)
+    notify_subscription_change(before=before, after=subscription)
     return subscription
 
 
@@ -625,7 +630,7 @@ def record_payment(
     paid_at: datetime | None = None,
 ) -> Payment:
     """Record money received, once per provider id however often it is reported."""
-    payment, _created = Payment.objects.get_or_create(
+    payment, created = Payment.objects.get_or_create(
         provider_id=provider_id,
         defaults={
             "kind": kind,
@@ -637,14 +642,19 @@ def record_payment(
             "paid_at": paid_at or timezone.now(),
         },
     )
+    from .notifications import notify_payment_recorded
+
+    notify_payment_recorded(payment, created=created)
     return payment
 
 
 @transaction.atomic
 def record_refund(*, payment_intent_id: str, refunded_amount: int) -> int:
     """Note how much of a payment was refunded (the provider's running total)."""
+    # The provider's running total only grows: a late event for an earlier partial
+    # refund must not lower it.
     return Payment.objects.filter(payment_intent_id=payment_intent_id).update(
-        refunded_amount=refunded_amount
+        refunded_amount=Greatest(F("refunded_amount"), refunded_amount)
     )
 
 

@@ -12,4 +12,10 @@ class MembershipConfig(AppConfig):
         ("masthead.membership.jobs.expire_memberships", 300),
         ("masthead.membership.jobs.purge_sign_in_requests", 3600),
         ("masthead.membership.jobs.send_due_gifts", 60),
+        ("masthead.membership.jobs.retry_provider_events", 300),
     ]
+
+    def ready(self) -> None:
+        from . import signal_handlers
+
+        signal_handlers.connect()

@@ -80,6 +80,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     done = reverse("membership:checkout_done")
     success_url = f"{base}{done}?session_id={{CHECKOUT_SESSION_ID}}&{urlencode({'next': next_url})}"
     metadata = {
+        # When the checkout began: a member created after it was created by it.
+        "masthead_started_at": f"{time.time():.6f}",
         "masthead_tier_id": str(tier.pk),
         "masthead_source": "paywall" if request.POST.get("source") == "paywall" else "direct",
     }
@@ -146,8 +148,17 @@ def checkout_done(request: HttpRequest) -> HttpResponse:
         first_return = True
     except IntegrityError:
         first_return = False
-    if current_member(request) is None and first_return and fresh:
+    # Only a buyer whose membership this checkout created is signed in here. An address
+    # that already had an account may have been typed by someone else at the checkout:
+    # its owner signs in with the emailed link as usual.
+    started = (session.get("metadata") or {}).get("masthead_started_at", "")
+    created_here = bool(started) and member.created_at.timestamp() > float(started)
+    if current_member(request) is None and first_return and fresh and created_here:
         auth.issue_member_cookie(response, member)
+    elif current_member(request) is None:
+        response = redirect(
+            f"{reverse('membership:signin')}?{urlencode({'next': next_url, 'paid': '1'})}"
+        )
     response.set_cookie("masthead-notice", "paid", max_age=60, samesite="Lax")
     return response
 
@@ -520,6 +531,7 @@ def _start_support_checkout(
         )
         metadata = {
             "masthead_kind": "support",
+            "masthead_started_at": f"{time.time():.6f}",
             "masthead_tier_id": str(tier.pk),
             "masthead_source": "direct",
         }

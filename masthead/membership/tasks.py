@@ -459,3 +459,15 @@ def send_support_receipt_email(*, payment_id: int) -> None:
         to=payment.member.email,
         description=f"thank-you for payment {payment.pk}",
     )
+
+
+@task()
+def sync_tier_with_provider(*, tier_id: int) -> None:
+    """Create or update a paid tier's product and prices at the payment provider."""
+    from .models import Tier
+    from .payments import get_provider, payments_enabled
+
+    tier = Tier.objects.filter(pk=tier_id).first()
+    if tier is None or tier.is_free or not payments_enabled():
+        return
+    get_provider().sync_tier(tier)

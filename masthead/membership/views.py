@@ -66,28 +66,6 @@ def join(request: HttpRequest) -> HttpResponse:
     return render(request, "membership/join.html", _join_context(request, form=form), status=status)
 
 
-def gift(request: HttpRequest) -> HttpResponse:
-    """“Gift membership”: the tiers a reader can give. Paying needs a payment provider."""
-    return render(
-        request,
-        "membership/gift.html",
-        {
-            "tiers": list(Tier.objects.offered().paid()),
-            "payments_enabled": False,
-            "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
-        },
-    )
-
-
-def support(request: HttpRequest) -> HttpResponse:
-    """“Support us once”. Paying needs a payment provider; until one is set up, say so."""
-    return render(
-        request,
-        "membership/support.html",
-        {"payments_enabled": False, "support_email": settings.MASTHEAD_SUPPORT_EMAIL},
-    )
-
-
 def signin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = EmailForm(request.POST)

@@ -354,3 +354,60 @@ def test_any_order_and_any_repetition_of_events_ends_in_the_same_state(
         if e.type == "invoice.paid" and e.object.get("amount_paid")
     }
     assert set(Payment.objects.values_list("provider_id", flat=True)) == paid
+
+
+def test_paying_with_someone_elses_address_does_not_sign_in_as_them(
+    standin: StripeStandIn, supporter: Tier, make_member: Any
+) -> None:
+    victim = make_member("payer@example.org")  # the address pay() types at the checkout
+    stranger = Client()
+    back = pay(stranger, standin, supporter, next_url="/some-story/")
+    response = stranger.get(site_path(back))
+    assert django_settings.MASTHEAD_MEMBER_COOKIE not in response.cookies
+    assert response["Location"].startswith("/members/signin/")
+    assert stranger.get("/members/api/reader/").json()["signed_in"] is False
+    # The payment still belongs to the address it was made for.
+    victim.refresh_from_db()
+    assert victim.status == MemberStatus.PAID
+
+
+def test_editing_a_paid_tier_updates_its_price_at_the_provider(
+    standin: StripeStandIn, supporter: Tier, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        supporter.monthly_price = 700
+        supporter.save()
+    supporter.refresh_from_db()
+    assert standin.get(supporter.provider_monthly_price_id)["unit_amount"] == 700
+
+
+def test_events_whose_handling_failed_are_handled_later_by_the_worker(
+    standin: StripeStandIn,
+    supporter: Tier,
+    free_member: Member,
+    member_client: Any,
+    monkeypatch: Any,
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from masthead.membership import jobs
+    from masthead.membership.payments import webhooks
+
+    pay(member_client(free_member), standin, supporter)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setitem(webhooks.HANDLERS, "customer.subscription.created", crash)
+    created = standin.events_of_type("customer.subscription.created")[0]
+    assert deliver(created).status_code == 500
+    stored = ProviderEvent.objects.get(event_id=created.event["id"])
+    assert stored.processed_at is None and "database went away" in stored.error
+    monkeypatch.undo()
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        jobs.retry_provider_events()
+    stored.refresh_from_db()
+    assert stored.processed_at is not None
+    free_member.refresh_from_db()
+    assert free_member.status == MemberStatus.PAID
