@@ -653,9 +653,17 @@ def record_refund(*, payment_intent_id: str, refunded_amount: int) -> int:
     """Note how much of a payment was refunded (the provider's running total)."""
     # The provider's running total only grows: a late event for an earlier partial
     # refund must not lower it.
-    return Payment.objects.filter(payment_intent_id=payment_intent_id).update(
+    updated = Payment.objects.filter(payment_intent_id=payment_intent_id).update(
         refunded_amount=Greatest(F("refunded_amount"), refunded_amount)
     )
+    # A gift paid back in full can no longer be sent or redeemed; a redeemed one stays
+    # redeemed (its membership was given; staff decide whether to end it).
+    Gift.objects.filter(
+        payment__payment_intent_id=payment_intent_id,
+        payment__refunded_amount__gte=F("payment__amount"),
+        status__in=[Gift.Status.PAID, Gift.Status.SENT, Gift.Status.PENDING_PAYMENT],
+    ).update(status=Gift.Status.REFUNDED)
+    return updated
 
 
 # --- Refunds ---------------------------------------------------------------------------------

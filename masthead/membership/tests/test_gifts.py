@@ -421,3 +421,17 @@ def test_without_payments_the_gift_pages_say_so_and_sell_nothing(
     assert django_settings.MASTHEAD_SUPPORT_EMAIL in page
     response = Client().post("/members/gift/", {"tier": supporter.pk, "months": 1})
     assert response.status_code == 200 and not Gift.objects.exists()
+
+
+def test_a_gift_refunded_in_full_can_no_longer_be_redeemed(
+    standin: StripeStandIn,  # noqa: F811
+    supporter: Tier,
+) -> None:
+    buy_gift(Client(), standin, supporter, months=12)
+    seen = deliver_all(standin)
+    payment = Payment.objects.get()
+    actions.refund_payment(payment=payment, amount=payment.amount, actor=None)
+    deliver_all(standin, seen)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == payment.amount
+    assert Gift.objects.get().status == Gift.Status.REFUNDED
