@@ -144,6 +144,11 @@ class Tier(models.Model):
         return self.kind == self.Kind.FREE
 
     @property
+    def is_hidden_from_switch(self) -> bool:
+        """Tiers not on the join page (pay what you want, staff-only) are not offered."""
+        return not self.is_public
+
+    @property
     def benefit_list(self) -> list[str]:
         return [line.strip() for line in self.benefits.splitlines() if line.strip()]
 

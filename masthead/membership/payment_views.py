@@ -50,6 +50,14 @@ from .tasks import gift_redeem_url
 logger = logging.getLogger(__name__)
 
 
+def _offered_tier(value: object) -> Tier | None:
+    """The active paid tier a form names, or None for anything else (never an error)."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        return None
+    return Tier.objects.active().paid().filter(pk=int(text)).first()
+
+
 def _problem(request: HttpRequest, error: MembershipError, *, status: int) -> HttpResponse:
     return render(
         request, "membership/payment_problem.html", {"message": error.user_message()}, status=status
@@ -59,9 +67,7 @@ def _problem(request: HttpRequest, error: MembershipError, *, status: int) -> Ht
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
     """“Become a member” with a paid tier: off to the provider's checkout page."""
-    tier = (
-        Tier.objects.active().paid().filter(pk=str(request.POST.get("tier", ""))[:12] or 0).first()
-    )
+    tier = _offered_tier(request.POST.get("tier"))
     cadence = request.POST.get("cadence", Cadence.MONTH)
     if tier is None or cadence not in Cadence.values:
         return render(
@@ -194,12 +200,45 @@ def cancel_or_resume(request: HttpRequest) -> HttpResponse:
     )
     if subscription is None:
         return redirect("membership:account")
-    resume = request.POST.get("action") == "resume"
+    action = request.POST.get("action")
     try:
         provider = get_provider()
-        state = provider.change_subscription(
-            subscription.provider_id, cancel_at_period_end=not resume
-        )
+        if action == "switch":
+            # Upgrade or downgrade: the provider prorates, the sync moves the membership.
+            tier = _offered_tier(request.POST.get("tier"))
+            cadence = request.POST.get("cadence", Cadence.MONTH)
+            if tier is None or cadence not in Cadence.values or tier.is_hidden_from_switch:
+                return render(
+                    request,
+                    "membership/payment_problem.html",
+                    {
+                        "message": _(
+                            "That membership option is no longer offered. Choose another one on your account page."
+                        )
+                    },
+                    status=400,
+                )
+            price_field = (
+                "provider_monthly_price_id"
+                if cadence == Cadence.MONTH
+                else "provider_yearly_price_id"
+            )
+            if not getattr(tier, price_field):
+                provider.sync_tier(tier)
+            if not getattr(tier, price_field):
+                return render(
+                    request,
+                    "membership/payment_problem.html",
+                    {"message": _("That tier has no price for this period. Choose another one.")},
+                    status=400,
+                )
+            state = provider.change_subscription(
+                subscription.provider_id, price_id=getattr(tier, price_field)
+            )
+        else:
+            state = provider.change_subscription(
+                subscription.provider_id, cancel_at_period_end=action != "resume"
+            )
         actions.sync_subscription(state=state, provider=provider)
     except MembershipError as error:
         return _problem(request, error, status=503)

@@ -277,15 +277,22 @@ def account(request: HttpRequest) -> HttpResponse:
                     return redirect("membership:account")
     now = timezone.now()
     memberships = list(member.memberships.active(now).select_related("tier"))
-    context = {
+    tiers = list(Tier.objects.offered().paid())
+    subscription = (
+        member.subscriptions.exclude(status__in=["canceled", "incomplete_expired"])
+        .select_related("tier")
+        .first()
+    )
+    context: dict[str, Any] = {
         "member": member,
         "memberships": memberships,
         "name_form": name_form,
         "email_form": email_form,
-        "tiers": list(Tier.objects.offered().paid()),
-        "subscription": member.subscriptions.exclude(status__in=["canceled", "incomplete_expired"])
-        .select_related("tier")
-        .first(),
+        "tiers": tiers,
+        "subscription": subscription,
+        "switch_tiers": (
+            [tier for tier in tiers if tier.pk != subscription.tier_id] if subscription else []
+        ),
         "payments_enabled": payments_enabled(),
     }
     return render(request, "membership/account.html", context, status=status)

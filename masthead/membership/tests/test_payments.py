@@ -297,11 +297,12 @@ def test_without_keys_payments_say_they_are_off(
 def test_bad_checkout_choices_are_refused_clearly(
     standin: StripeStandIn, free_member: Member, member_client: Any
 ) -> None:
-    response = member_client(free_member).post(
-        "/members/checkout/", {"tier": "99999", "cadence": "decade"}
-    )
-    assert response.status_code == 400
-    assert "no longer offered" in response.content.decode()
+    for tier, cadence in [("99999", "month"), ("nope", "month"), ("١٢", "month"), ("1", "decade")]:
+        response = member_client(free_member).post(
+            "/members/checkout/", {"tier": tier, "cadence": cadence}
+        )
+        assert response.status_code == 400, (tier, cadence)
+        assert "no longer offered" in response.content.decode()
 
 
 @pytest.fixture
@@ -411,3 +412,25 @@ def test_events_whose_handling_failed_are_handled_later_by_the_worker(
     assert stored.processed_at is not None
     free_member.refresh_from_db()
     assert free_member.status == MemberStatus.PAID
+
+
+def test_a_member_switches_tier_from_the_account_page(
+    standin: StripeStandIn, supporter: Tier, patron: Tier, free_member: Member, member_client: Any
+) -> None:
+    client = member_client(free_member)
+    pay(client, standin, supporter)
+    deliver_all(standin)
+    page = client.get("/members/account/").content.decode()
+    assert "Switch to Patron" in page
+    response = client.post(
+        "/members/account/subscription/",
+        {"action": "switch", "tier": patron.pk, "cadence": "month"},
+    )
+    assert response.status_code == 302
+    subscription = Subscription.objects.get()
+    assert subscription.tier == patron
+    assert [m.tier.slug for m in free_member.memberships.active()] == ["patron"]
+    refused = client.post(
+        "/members/account/subscription/", {"action": "switch", "tier": "nope", "cadence": "month"}
+    )
+    assert refused.status_code == 400
