@@ -243,7 +243,14 @@ class StripeProvider:
         return str(session.url)
 
     def checkout_session(self, session_id: str) -> dict[str, Any]:
-        session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
+        """The session, or an empty dict when Stripe knows no such session (a bad link)."""
+        try:
+            session = self.client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.InvalidRequestError:
+            return {}
+        except stripe.StripeError as error:
+            with _provider_errors():
+                raise error
         return session.to_dict()
 
     def portal_url(self, *, customer_id: str, return_url: str) -> str:

@@ -434,3 +434,15 @@ def test_a_member_switches_tier_from_the_account_page(
         "/members/account/subscription/", {"action": "switch", "tier": "nope", "cadence": "month"}
     )
     assert refused.status_code == 400
+
+
+def test_a_made_up_checkout_session_is_refused_not_blamed_on_the_provider(
+    standin: StripeStandIn, db: None
+) -> None:
+    for path in [
+        "/members/checkout/done/?session_id=cs_test_madeup",
+        "/members/gift/done/?session_id=x",
+    ]:
+        response = Client().get(path)
+        assert response.status_code == 400, path
+        assert "could not reach" not in response.content.decode()
