@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+from typing import Any
 
 _counter = int.from_bytes(os.urandom(3), "big")
 _lock = threading.Lock()
@@ -39,3 +40,17 @@ def new_object_id() -> str:
 
 def is_object_id(value: str) -> bool:
     return bool(OBJECT_ID.match(value))
+
+
+def ghost_id_field() -> Any:
+    """The ``ghost_id`` column every public row carries (articles, tags, members, tiers)."""
+    from django.db import models
+    from django.utils.translation import gettext_lazy as _
+
+    return models.CharField(
+        max_length=24,
+        unique=True,
+        default=new_object_id,
+        editable=False,
+        help_text=_("Stable public id, in Ghost's format."),
+    )

@@ -27,17 +27,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 
-from masthead.identifiers import new_object_id
-
-
-def _ghost_id_field() -> models.CharField:
-    return models.CharField(
-        max_length=24,
-        unique=True,
-        default=new_object_id,
-        editable=False,
-        help_text=_("Stable public id, in Ghost's format."),
-    )
+from masthead.identifiers import ghost_id_field, new_object_id
 
 
 def normalise_email(address: str) -> str:
@@ -100,7 +90,7 @@ class Tier(models.Model):
     provider_product_id = models.CharField(max_length=255, blank=True, editable=False)
     provider_monthly_price_id = models.CharField(max_length=255, blank=True, editable=False)
     provider_yearly_price_id = models.CharField(max_length=255, blank=True, editable=False)
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,7 +168,7 @@ class Label(models.Model):
 
     name = models.CharField(max_length=191, unique=True)
     slug = models.SlugField(max_length=191, unique=True)
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -254,7 +244,7 @@ class Member(models.Model):
     # which invalidates every member cookie issued before.
     session_version = models.PositiveIntegerField(default=1, editable=False)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
     # The member as the payment provider knows them (a Stripe customer id).
     provider_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
 

@@ -24,6 +24,32 @@ class DeliveryFailed(Exception):
     """Sending failed; the message names the request, never the address."""
 
 
+def _send_templated_email(
+    *, template: str, context: dict[str, object], to: str, description: str, html: bool = False
+) -> None:
+    """Render ``membership/email/<template>{_subject,}.txt`` (and ``.html``) and send it.
+
+    ``description`` names the row, never the address: it goes into the log and into the
+    error a failed task keeps.
+    """
+    message = EmailMultiAlternatives(
+        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
+        body=render_to_string(f"membership/email/{template}.txt", context),
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    if html:
+        message.attach_alternative(
+            render_to_string(f"membership/email/{template}.html", context), "text/html"
+        )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        # The server's reply may quote the address; the task backend retries.
+        raise DeliveryFailed(f"could not send the {description}") from None
+    logger.info("sent the %s", description)
+
+
 @task()
 def send_sign_in_email(*, sign_in_id: int) -> None:
     """Email the magic link and code of one sign-in request, if it can still be used."""
@@ -51,24 +77,13 @@ def send_sign_in_email(*, sign_in_id: int) -> None:
         "expires_at": timezone.localtime(sign_in.expires_at),
         "language": settings.LANGUAGE_CODE,
     }
-    subject = render_to_string("membership/email/sign_in_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("membership/email/sign_in.txt", context),
-        to=[sign_in.email],
-        headers={"Auto-Submitted": "auto-generated"},
+    _send_templated_email(
+        template="sign_in",
+        context=context,
+        to=sign_in.email,
+        description=f"{sign_in.purpose} email of sign-in request {sign_in.pk}",
+        html=True,
     )
-    message.attach_alternative(
-        render_to_string("membership/email/sign_in.html", context), "text/html"
-    )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        # The provider's message often contains the address; it must not reach the log
-        # or the task's stored traceback. The task backend retries a failed task.
-        raise DeliveryFailed(f"could not send the email of sign-in request {sign_in.pk}") from None
-    # The address stays out of the log: only the request's id identifies it.
-    logger.info("sent %s email for sign-in request %s", sign_in.purpose, sign_in.pk)
 
 
 def _publication_name(site: object) -> str:
@@ -104,17 +119,12 @@ def send_payment_failed_email(*, subscription_id: int) -> None:
         "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
         "language": settings.LANGUAGE_CODE,
     }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("membership/email/payment_failed_subject.txt", context).strip(),
-        body=render_to_string("membership/email/payment_failed.txt", context),
-        to=[member.email],
+    _send_templated_email(
+        template="payment_failed",
+        context=context,
+        to=member.email,
+        description=f"payment-failed email of subscription {subscription.pk}",
     )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        raise DeliveryFailed(
-            f"could not send the payment-failed email of subscription {subscription.pk}"
-        ) from None
 
 
 # --- Payment emails: welcome, receipt, cancellation ------------------------------------------
@@ -164,23 +174,6 @@ def _payment_email_context(member: Any) -> dict[str, Any]:
     }
 
 
-def _send_payment_email(
-    *, template: str, context: dict[str, Any], to: str, description: str
-) -> None:
-    message = EmailMultiAlternatives(
-        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
-        body=render_to_string(f"membership/email/{template}.txt", context),
-        to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        # As for sign-in emails: the server's reply may quote the address.
-        raise DeliveryFailed(f"could not send the {description}") from None
-    logger.info("sent the %s", description)
-
-
 @task()
 def send_welcome_email(*, member_id: int) -> None:
     """Welcome a member whose paid membership has started, once for each subscription."""
@@ -223,7 +216,7 @@ def send_welcome_email(*, member_id: int) -> None:
                 else None
             ),
         }
-        _send_payment_email(
+        _send_templated_email(
             template="welcome",
             context=context,
             to=member.email,
@@ -259,7 +252,7 @@ def send_receipt_email(*, payment_id: int) -> None:
                 else None
             ),
         }
-        _send_payment_email(
+        _send_templated_email(
             template="receipt",
             context=context,
             to=member.email,
@@ -297,7 +290,7 @@ def send_cancellation_email(*, subscription_id: int) -> None:
             "tier": subscription.tier.name,
             "access_until": timezone.localtime(period_end) if period_end else None,
         }
-        _send_payment_email(
+        _send_templated_email(
             template="cancellation",
             context=context,
             to=member.email,
@@ -307,32 +300,6 @@ def send_cancellation_email(*, subscription_id: int) -> None:
 
 
 # --- Gifts and one-time support --------------------------------------------------------------
-
-
-def _send_templated_email(
-    *, template: str, context: dict[str, object], to: str, description: str, html: bool = False
-) -> None:
-    """Render ``membership/email/<template>{_subject,}.txt`` (and ``.html``) and send it.
-
-    ``description`` names the row, never the address: it goes into the log and into the
-    error a failed task keeps.
-    """
-    message = EmailMultiAlternatives(
-        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
-        body=render_to_string(f"membership/email/{template}.txt", context),
-        to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    if html:
-        message.attach_alternative(
-            render_to_string(f"membership/email/{template}.html", context), "text/html"
-        )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        # The server's reply may quote the address; the task backend retries.
-        raise DeliveryFailed(f"could not send the {description}") from None
-    logger.info("sent the %s", description)
 
 
 def _gift_context(gift: Gift, *, with_code: bool) -> dict[str, object]:

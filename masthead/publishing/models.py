@@ -39,7 +39,7 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from masthead.identifiers import new_object_id
+from masthead.identifiers import ghost_id_field
 from masthead.membership.access import Reader, Visibility, can_read
 
 from .blocks import ArticleBodyBlock, NavigationBlock, PageBodyBlock
@@ -67,16 +67,6 @@ RESERVED_SLUGS = frozenset(
 )
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1F6FEB."))
-
-
-def _ghost_id_field() -> models.CharField:
-    return models.CharField(
-        max_length=24,
-        unique=True,
-        default=new_object_id,
-        editable=False,
-        help_text=_("Stable public id, in Ghost's format."),
-    )
 
 
 # --- Images -----------------------------------------------------------------------
@@ -165,7 +155,7 @@ class Tag(index.Indexed, models.Model):
     feature_image = models.ForeignKey(
         Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -272,7 +262,7 @@ class Author(index.Indexed, models.Model):
     )
     show_on_team_page = models.BooleanField(default=True)
     team_order = models.PositiveSmallIntegerField(default=100)
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -478,7 +468,7 @@ class ArticlePage(Page):
     # A copy of Wagtail's first_published_at on this table, so listings can walk an
     # index of (format or section, time) instead of sorting the whole archive.
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    ghost_id = _ghost_id_field()
+    ghost_id = ghost_id_field()
 
     objects = ArticlePageManager()
 
