@@ -7,6 +7,7 @@ in ``exceptions.py`` for rules that need the database.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -56,6 +57,8 @@ from .models import (
     normalise_gift_code,
 )
 from .payments import PaymentProvider, SubscriptionState
+
+logger = logging.getLogger(__name__)
 
 MAX_CODE_ATTEMPTS = 5
 # The staff member behind a change; None (or anonymous) for readers and tasks.
@@ -541,13 +544,30 @@ def _member_for_subscription(state: SubscriptionState, provider: PaymentProvider
     return member
 
 
-@transaction.atomic
 def sync_subscription(*, state: SubscriptionState, provider: PaymentProvider) -> Subscription:
     """Make masthead's subscription, membership and status match the provider's state.
 
     Reads nothing from the event that triggered it: ``state`` is fetched fresh, so any
     number of events, in any order, end in the same place.
+
+    The buyer's return page and several webhooks often arrive together for a brand-new
+    subscription, when there is no row yet to lock: all of them try to create the member
+    and the subscription, and the database's unique constraints let one win. The others
+    roll back to their savepoint and run again, now finding (and locking) the winner's rows.
     """
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return _sync_subscription(state=state, provider=provider)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            logger.info("subscription %s was created concurrently; syncing again", state.id)
+    raise AssertionError("unreachable")
+
+
+def _sync_subscription(*, state: SubscriptionState, provider: PaymentProvider) -> Subscription:
     now = timezone.now()
     existing = Subscription.objects.select_for_update().filter(provider_id=state.id).first()
     from .notifications import notify_subscription_change, snapshot
