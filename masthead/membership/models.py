@@ -337,6 +337,8 @@ class MemberEvent(models.Model):
         IMPORTED = "imported", _("Imported")
         EXPORTED = "exported", _("Downloaded their data")
         METERED_READ = "metered_read", _("Read a metered article")
+        NEWSLETTER_SUBSCRIBED = "newsletter_subscribed", _("Subscribed to a newsletter")
+        NEWSLETTER_UNSUBSCRIBED = "newsletter_unsubscribed", _("Unsubscribed from a newsletter")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -1,7 +1,7 @@
 """Newsletters, who subscribes to them, and every email a send delivers.
 
 A send is durable: the recipients of a ``NewsletterSend`` are written as ``Delivery`` rows
-(one per send × member, enforced by the database) before any message leaves, and each row
+(one per send and member, enforced by the database) before any message leaves, and each row
 records whether its message was handed over. A worker that dies mid-send is replaced by
 one that finds the rows still queued and delivers those, and only those.
 """

@@ -266,6 +266,19 @@ MASTHEAD_STRIPE_API_BASE = env.str("MASTHEAD_STRIPE_API_BASE", default="")
 # Members whose renewal failed keep access this many days while the provider retries.
 MASTHEAD_PAYMENT_GRACE_DAYS = env.int("MASTHEAD_PAYMENT_GRACE_DAYS", default=7)
 
+# --- Newsletters ------------------------------------------------------------------
+# Recipients per delivery task: one SMTP connection or one ESP batch request each.
+MASTHEAD_NEWSLETTER_BATCH_SIZE = env.int("MASTHEAD_NEWSLETTER_BATCH_SIZE", default=500)
+# Temporary failures (a 4xx from the mail server, an ESP timeout) are retried this many
+# times, waiting longer each time, before the recipient counts as failed.
+MASTHEAD_NEWSLETTER_MAX_ATTEMPTS = env.int("MASTHEAD_NEWSLETTER_MAX_ATTEMPTS", default=5)
+# Opens and clicks are only tracked if the newsroom switches it on.
+MASTHEAD_EMAIL_TRACKING = env.bool("MASTHEAD_EMAIL_TRACKING", default=False)
+# After a move from Ghost, its members_email_auth_secret keeps old unsubscribe links working.
+MASTHEAD_GHOST_MEMBERS_EMAIL_AUTH_SECRET = env.str(
+    "MASTHEAD_GHOST_MEMBERS_EMAIL_AUTH_SECRET", default=""
+)
+
 # --- Security -------------------------------------------------------------------
 CSRF_FAILURE_VIEW = "masthead.membership.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
