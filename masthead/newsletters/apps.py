@@ -7,3 +7,5 @@ class NewslettersConfig(AppConfig):
     name = "masthead.newsletters"
     label = "newsletters"
     verbose_name = "Newsletters"
+    # Run by ``masthead worker``'s scheduler (see masthead/scheduler.py).
+    periodic_jobs = [("masthead.newsletters.jobs.resume_stalled_sends", 30)]

@@ -219,6 +219,8 @@ class NewsletterSend(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Touched while a worker makes progress; a send whose heartbeat stops is resumed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
     recipient_count = models.PositiveIntegerField(default=0)
     batch_count = models.PositiveIntegerField(default=0)
     # The email as rendered when the recipients were chosen: the full article, and the
