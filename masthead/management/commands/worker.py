@@ -72,7 +72,8 @@ class Command(BaseCommand):
             worker.run()
         elif type(backend).__name__ == "RQBackend":
             names = settings.TASK_QUEUES if queues == "*" else queues.split(",")
-            call_command("rqworker", *names)
+            # The scheduler runs deferred jobs: retries of newsletter batches wait with it.
+            call_command("rqworker", *names, with_scheduler=True)
         else:
             # Immediate backend: tasks run where they are enqueued; only the
             # scheduler has work here, so wait for Ctrl-C.
