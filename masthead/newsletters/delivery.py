@@ -42,8 +42,6 @@ from .models import Delivery, Newsletter, NewsletterSend, Suppression
 
 logger = logging.getLogger(__name__)
 
-# A send whose heartbeat is older than this is taken to have lost its worker.
-STALL_AFTER = timedelta(seconds=120)
 HEARTBEAT_EVERY = 50  # messages
 
 
@@ -265,20 +263,21 @@ def resume_stalled_sends(*, now: Any = None) -> list[int]:
     from .tasks import prepare_send as prepare_task
 
     now = now or timezone.now()
+    stall_after = timedelta(seconds=settings.MASTHEAD_NEWSLETTER_STALL_SECONDS)
     stalled = NewsletterSend.objects.filter(
-        Q(heartbeat_at__lt=now - STALL_AFTER) | Q(heartbeat_at__isnull=True),
+        Q(heartbeat_at__lt=now - stall_after) | Q(heartbeat_at__isnull=True),
         status__in=[
             NewsletterSend.Status.QUEUED,
             NewsletterSend.Status.PREPARING,
             NewsletterSend.Status.SENDING,
         ],
-        created_at__lt=now - STALL_AFTER,
+        created_at__lt=now - stall_after,
     )
     resumed = []
     for send_id in stalled.values_list("pk", flat=True):
         NewsletterSend.objects.filter(pk=send_id).update(heartbeat_at=now)
         # Messages a dead worker left in "sending" at an ESP are not sent again.
-        _give_up_unconfirmed(send_id, older_than=now - STALL_AFTER)
+        _give_up_unconfirmed(send_id, older_than=now - stall_after)
         with transaction.atomic():
             transaction.on_commit(lambda send_id=send_id: prepare_task.enqueue(send_id=send_id))
         resumed.append(send_id)

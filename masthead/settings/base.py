@@ -272,6 +272,8 @@ MASTHEAD_NEWSLETTER_BATCH_SIZE = env.int("MASTHEAD_NEWSLETTER_BATCH_SIZE", defau
 # Temporary failures (a 4xx from the mail server, an ESP timeout) are retried this many
 # times, waiting longer each time, before the recipient counts as failed.
 MASTHEAD_NEWSLETTER_MAX_ATTEMPTS = env.int("MASTHEAD_NEWSLETTER_MAX_ATTEMPTS", default=5)
+# A send whose worker shows no progress for this long is resumed by another worker.
+MASTHEAD_NEWSLETTER_STALL_SECONDS = env.int("MASTHEAD_NEWSLETTER_STALL_SECONDS", default=120)
 # Opens and clicks are only tracked if the newsroom switches it on.
 MASTHEAD_EMAIL_TRACKING = env.bool("MASTHEAD_EMAIL_TRACKING", default=False)
 # After a move from Ghost, its members_email_auth_secret keeps old unsubscribe links working.
