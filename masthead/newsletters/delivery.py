@@ -435,7 +435,13 @@ def _claim(delivery: Delivery) -> bool:
 
 
 def _after_failure(
-    delivery: Delivery, *, claimed: bool, permanent: bool, error: str, result: dict[str, int]
+    delivery: Delivery,
+    *,
+    claimed: bool,
+    permanent: bool,
+    error: str,
+    result: dict[str, int],
+    suppress_address: bool = False,
 ) -> None:
     """A message the server did not take: failed for good, or back in the queue to retry.
 
@@ -454,7 +460,7 @@ def _after_failure(
             error=error[:1000],
         )
         result["failed"] += 1
-        if permanent:
+        if suppress_address:
             from .actions import suppress
             from .models import Suppression as S
 
@@ -541,8 +547,10 @@ class SMTPConnection:
             )
         else:
             client = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+            client.ehlo_or_helo_if_needed()
             if settings.EMAIL_USE_TLS:
                 client.starttls(context=context)
+                client.ehlo()
         if settings.EMAIL_HOST_USER:
             client.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
         self.client = client
@@ -566,7 +574,10 @@ class SMTPConnection:
     def send(
         self, *, sender: str, recipient: str, data: bytes, claim: Callable[[], bool]
     ) -> tuple[str, int, str]:
-        """Send one message; ("sent"|"skipped"|"rejected"|"retry", code, text).
+        """Send one message; ("sent"|"skipped"|"refused"|"rejected"|"retry", code, text).
+
+        "refused" is the mailbox refused at RCPT (the address is bad: suppress it);
+        "rejected" is any other permanent refusal (the sender, the content).
 
         ``claim`` runs after the content and before the final "." — if it returns False
         (someone else sent it, or the send was cancelled) the message is abandoned.
@@ -579,7 +590,7 @@ class SMTPConnection:
         code, reply = client.rcpt(recipient)
         if code not in (250, 251):
             client.rset()
-            return ("rejected" if code >= 500 else "retry", code, reply.decode(errors="replace"))
+            return ("refused" if code >= 500 else "retry", code, reply.decode(errors="replace"))
         client.putcmd("data")
         code, reply = client.getreply()
         if code != 354:
@@ -635,13 +646,14 @@ def deliver_over_smtp(
                 continue
             if outcome == "sent":
                 result["sent"] += 1
-            elif outcome in {"rejected", "retry"}:
+            elif outcome in {"refused", "rejected", "retry"}:
                 _after_failure(
                     delivery,
                     claimed=Delivery.objects.filter(
                         pk=delivery.pk, status=Delivery.Status.SENT
                     ).exists(),
-                    permanent=outcome == "rejected",
+                    permanent=outcome != "retry",
+                    suppress_address=outcome == "refused",
                     error=f"{code} {text}",
                     result=result,
                 )

@@ -183,7 +183,12 @@ if MASTHEAD_TASK_BACKEND == "rq":
     RQ_QUEUES = {name: {"URL": MASTHEAD_REDIS_URL} for name in TASK_QUEUES}
     INSTALLED_APPS.append("django_rq")
 elif MASTHEAD_TASK_BACKEND == "immediate":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": TASK_QUEUES,
+        }
+    }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # How often the worker's scheduler looks for due periodic jobs (scheduled publishing).
@@ -280,6 +285,86 @@ MASTHEAD_EMAIL_TRACKING = env.bool("MASTHEAD_EMAIL_TRACKING", default=False)
 MASTHEAD_GHOST_MEMBERS_EMAIL_AUTH_SECRET = env.str(
     "MASTHEAD_GHOST_MEMBERS_EMAIL_AUTH_SECRET", default=""
 )
+
+# --- Email service (ESP) ----------------------------------------------------------
+# With MASTHEAD_ESP set, every email (newsletters in batches, sign-in and payment emails
+# one by one) goes through that service's HTTP API with django-anymail, and
+# MASTHEAD_EMAIL_URL is not used. docs/operations/email.md explains each variable.
+MASTHEAD_ESP = env.str("MASTHEAD_ESP", default="").strip().lower()
+MASTHEAD_ESP_API_KEY = env.str("MASTHEAD_ESP_API_KEY", default="")
+# Another API address: the service's EU region, or a local stand-in. Empty: the service's.
+MASTHEAD_ESP_API_URL = env.str("MASTHEAD_ESP_API_URL", default="")
+# The service's sending domain, when it is not the domain of the sender addresses.
+MASTHEAD_ESP_SENDER_DOMAIN = env.str("MASTHEAD_ESP_SENDER_DOMAIN", default="")
+# "user:password" put in the webhook URL registered at the service (HTTP basic auth).
+MASTHEAD_ESP_WEBHOOK_SECRET = env.str("MASTHEAD_ESP_WEBHOOK_SECRET", default="")
+# The key the service signs its webhooks with (Mailgun: "HTTP webhook signing key").
+MASTHEAD_ESP_WEBHOOK_SIGNING_KEY = env.str("MASTHEAD_ESP_WEBHOOK_SIGNING_KEY", default="")
+
+# The services newsletters can go through: each must fill in every recipient's own
+# unsubscribe link in a batch without a stored template (see docs/operations/email.md).
+_ESP_BACKENDS = {"mailgun": "anymail.backends.mailgun.EmailBackend"}
+
+
+def email_service_settings(
+    esp: str,
+    *,
+    api_key: str,
+    api_url: str = "",
+    sender_domain: str = "",
+    webhook_secret: str = "",
+    webhook_signing_key: str = "",
+) -> dict[str, object]:
+    """``EMAIL_BACKEND`` and ``ANYMAIL`` for an email service; says what is wrong if anything."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if esp not in _ESP_BACKENDS:
+        raise ImproperlyConfigured(
+            f"MASTHEAD_ESP={esp!r} is not an email service masthead can send newsletters "
+            f"through. Use one of: {', '.join(sorted(_ESP_BACKENDS))}; or leave MASTHEAD_ESP "
+            "empty to send through MASTHEAD_EMAIL_URL (SMTP). Postmark, Brevo, SendGrid and "
+            "Amazon SES cannot put each reader's own unsubscribe link in a batch without a "
+            "template stored at the service; see docs/operations/email.md."
+        )
+    if not api_key:
+        raise ImproperlyConfigured(
+            f"MASTHEAD_ESP={esp} needs MASTHEAD_ESP_API_KEY: the service's sending API key."
+        )
+    if webhook_secret and ":" not in webhook_secret:
+        raise ImproperlyConfigured(
+            "MASTHEAD_ESP_WEBHOOK_SECRET must be a user name and a password joined by a "
+            "colon (e.g. made with `openssl rand -hex 16` twice): the service sends it as "
+            "the webhook URL's basic authentication."
+        )
+    prefix = esp.upper()
+    anymail: dict[str, object] = {
+        f"{prefix}_API_KEY": api_key,
+        # Sign-in links must never be rewritten through the service's tracking domain:
+        # nothing is tracked unless a newsletter asks (MASTHEAD_EMAIL_TRACKING).
+        "SEND_DEFAULTS": {"track_opens": False, "track_clicks": False},
+    }
+    if api_url:
+        anymail[f"{prefix}_API_URL"] = api_url
+    if sender_domain:
+        anymail[f"{prefix}_SENDER_DOMAIN"] = sender_domain
+    if webhook_secret:
+        anymail["WEBHOOK_SECRET"] = webhook_secret
+    if webhook_signing_key:
+        anymail[f"{prefix}_WEBHOOK_SIGNING_KEY"] = webhook_signing_key
+    return {"EMAIL_BACKEND": _ESP_BACKENDS[esp], "ANYMAIL": anymail}
+
+
+if MASTHEAD_ESP:
+    vars().update(
+        email_service_settings(
+            MASTHEAD_ESP,
+            api_key=MASTHEAD_ESP_API_KEY,
+            api_url=MASTHEAD_ESP_API_URL,
+            sender_domain=MASTHEAD_ESP_SENDER_DOMAIN,
+            webhook_secret=MASTHEAD_ESP_WEBHOOK_SECRET,
+            webhook_signing_key=MASTHEAD_ESP_WEBHOOK_SIGNING_KEY,
+        )
+    )
 
 # --- Security -------------------------------------------------------------------
 CSRF_FAILURE_VIEW = "masthead.membership.views.csrf_failure"

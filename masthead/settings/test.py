@@ -22,7 +22,12 @@ if MASTHEAD_REDIS_URL:  # noqa: F405
         "KEY_PREFIX": "masthead-test",
     }
 # Tasks run inside the test that enqueues them, so assertions see their effects.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": TASK_QUEUES,  # noqa: F405
+    }
+}
 # Hashing with MD5 makes creating staff users in tests ~100x faster.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests render templates without running collectstatic first.
