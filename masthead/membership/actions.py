@@ -45,6 +45,7 @@ from .models import (
     MemberStatus,
     MeteredRead,
     Payment,
+    ProviderEvent,
     SignInRequest,
     SignupSource,
     Subscription,
@@ -873,7 +874,13 @@ def confirm_gift_payment(
     if gift.payment_id is None:
         gift.payment = payment
         changed.append("payment")
-    if gift.status == Gift.Status.PENDING_PAYMENT:
+    if gift.status == Gift.Status.PENDING_PAYMENT and payment.refunded_amount >= payment.amount:
+        # The refund was reported before the payment (a delayed or retried event): the
+        # gift was paid back before it was ever confirmed, so nothing is sent.
+        gift.status = Gift.Status.REFUNDED
+        gift.paid_at = now
+        changed += ["status", "paid_at"]
+    elif gift.status == Gift.Status.PENDING_PAYMENT:
         gift.status = Gift.Status.PAID
         gift.paid_at = now
         changed += ["status", "paid_at"]
@@ -939,11 +946,13 @@ def note_gift_email_sent(*, gift: Gift, field: str) -> None:
     Gift.objects.filter(pk=gift.pk).update(**{field: timezone.now()})
 
 
-def look_up_gift(*, code: str, client_ip: str) -> Gift:
+def look_up_gift(*, code: str, client_ip: str, member: Member | None = None) -> Gift:
     """The redeemable gift with this code, for a reader who typed or opened it.
 
     Every look-up counts against the reader's address, so codes cannot be guessed at
     speed (they are 128 bits; the limit keeps the logs and the database quiet too).
+    A gift already redeemed by ``member`` is returned too: redeeming it again is a
+    double-submitted form or a retry, which ``redeem_gift`` answers with the same result.
     """
     if not ratelimit.allow(
         "gift-ip",
@@ -952,19 +961,25 @@ def look_up_gift(*, code: str, client_ip: str) -> Gift:
         window_seconds=3600,
     ):
         raise TooManyRequests
-    return _redeemable_gift(Gift.objects.select_related("tier", "payment"), code)
+    return _redeemable_gift(Gift.objects.select_related("tier", "payment"), code, member=member)
 
 
-def _redeemable_gift(gifts: QuerySet[Gift], code: str) -> Gift:
+def _redeemable_gift(gifts: QuerySet[Gift], code: str, *, member: Member | None = None) -> Gift:
     code = normalise_gift_code(code)
     gift = gifts.filter(code_hash=hash_secret(code)).first() if code else None
     if gift is None:
         raise GiftNotFound
     if gift.status == Gift.Status.REDEEMED:
+        if member is not None and _redeemed_by(gift, member):
+            return gift
         raise GiftAlreadyRedeemed
     if not gift.is_redeemable:
         raise GiftNotRedeemable
     return gift
+
+
+def _redeemed_by(gift: Gift, member: Member) -> bool:
+    return gift.redeemed_by_id == member.pk and gift.membership_id is not None
 
 
 @transaction.atomic
@@ -979,9 +994,16 @@ def redeem_gift(*, member: Member, code: str, now: datetime | None = None) -> Me
     extended; the gift then starts now.
     """
     now = now or timezone.now()
+    # The row lock makes a second redemption of the same code wait for the first, then
+    # read it as redeemed: two readers at once can never both get the gift.
     gift = _redeemable_gift(
-        Gift.objects.select_for_update(of=("self",)).select_related("tier", "payment"), code
+        Gift.objects.select_for_update(of=("self",)).select_related("tier", "payment"),
+        code,
+        member=member,
     )
+    if gift.status == Gift.Status.REDEEMED and gift.membership is not None:
+        # This member redeemed it already (a double click, a retried request): same result.
+        return gift.membership
     # Two gifts redeemed at once by one member must queue one after the other.
     Member.objects.select_for_update().filter(pk=member.pk).first()
     starts_at = _end_of_current_access(member=member, tier=gift.tier, now=now)
@@ -1027,7 +1049,7 @@ def _end_of_current_access(*, member: Member, tier: Tier, now: datetime) -> date
 PAY_WHAT_YOU_WANT_SLUG = "pay-what-you-want"
 
 
-def pay_what_you_want_tier(*, currency: str, minimum: int) -> Tier:
+def pay_what_you_want_tier(*, currency: str, minimum: int) -> Tier | None:
     """The hidden tier that monthly pay-what-you-want supporters belong to.
 
     Created on first use, not shown on the join page. A separate tier, rather than the
@@ -1035,6 +1057,9 @@ def pay_what_you_want_tier(*, currency: str, minimum: int) -> Tier:
     5.00 tier, and because staff can then count and gate for these supporters on their
     own. Its monthly price is the minimum, so Tier's own rules hold; the amount each
     supporter pays is on their subscription.
+
+    None when staff archived the tier (monthly support is paused) or the slug belongs to
+    a free tier: a supporter paying every month must get paid access.
     """
     tier, _created = Tier.objects.get_or_create(
         slug=PAY_WHAT_YOU_WANT_SLUG,
@@ -1047,6 +1072,8 @@ def pay_what_you_want_tier(*, currency: str, minimum: int) -> Tier:
             "description": "Readers who chose their own monthly amount.",
         },
     )
+    if not tier.is_active or tier.is_free:
+        return None
     return tier
 
 
@@ -1113,8 +1140,12 @@ def _record_payment_once(
     send their own emails (the gift's receipt, the thank-you) on the first report only.
     Two reports at once are safe: the unique provider id makes the second one read the
     first one's row.
+
+    Events arrive in any order: a refund reported before its payment (the payment's
+    event failed and was retried later) found no row to update then. A new row starts
+    with the largest refunded total already reported, so the money is not counted kept.
     """
-    return Payment.objects.get_or_create(
+    payment, created = Payment.objects.get_or_create(
         provider_id=payment_intent_id,
         defaults={
             "kind": kind,
@@ -1123,5 +1154,15 @@ def _record_payment_once(
             "member": member,
             "payment_intent_id": payment_intent_id,
             "paid_at": paid_at,
+            "refunded_amount": _refunded_before_recorded(payment_intent_id),
         },
     )
+    return payment, created
+
+
+def _refunded_before_recorded(payment_intent_id: str) -> int:
+    """The refunded total of ``payment_intent_id`` in refund events already received."""
+    totals = ProviderEvent.objects.filter(
+        type="charge.refunded", payload__data__object__payment_intent=payment_intent_id
+    ).values_list("payload__data__object__amount_refunded", flat=True)
+    return max((int(total or 0) for total in totals), default=0)

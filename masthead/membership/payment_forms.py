@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAXIMUM_SUPPORT_AMOUNT, Gift, Tier, gift_price
+from .models import MAXIMUM_SUPPORT_AMOUNT, MINIMUM_CHARGE, Gift, Tier, gift_price
 from .templatetags.membership_tags import ZERO_DECIMAL, money
 
 # A gift emailed on a later day goes out in the morning, not at midnight.
@@ -104,13 +104,32 @@ class GiftForm(forms.Form):
                 )
             if send_date is not None and send_date < today:
                 self.add_error("send_date", _("Choose today or a later date."))
-            elif send_date is not None and send_date > today + timedelta(days=GIFT_SEND_MAX_DAYS):
+            elif send_date is not None and send_date > self.latest_send_date(today):
                 self.add_error("send_date", _("Choose a date within the next year."))
         tier, months = data.get("tier"), data.get("months")
-        if tier is not None and months and gift_price(tier, months) is None:
+        price = gift_price(tier, months) if tier is not None and months else None
+        if tier is not None and months and price is None:
             self.add_error("tier", _("That membership cannot be given yet; choose another one."))
+        elif price is not None and price < MINIMUM_CHARGE:
+            # The provider refuses such a charge, and would be blamed for being "down".
+            self.add_error(
+                "months", _("This gift costs less than we can charge online; choose a longer gift.")
+            )
+        elif price is not None and price > MAXIMUM_SUPPORT_AMOUNT:
+            self.add_error(
+                "months",
+                _(
+                    "This gift costs more than we can take online at once. Choose a shorter "
+                    "gift, or write to %(email)s and we'll arrange it."
+                )
+                % {"email": settings.MASTHEAD_SUPPORT_EMAIL},
+            )
         data["send_at"] = self._send_at(delivery, send_date, today)
         return data
+
+    @staticmethod
+    def latest_send_date(today: date) -> date:
+        return today + timedelta(days=GIFT_SEND_MAX_DAYS)
 
     @staticmethod
     def _send_at(delivery: str | None, send_date: date | None, today: date) -> datetime | None:
@@ -120,6 +139,14 @@ class GiftForm(forms.Form):
         if send_date is None or send_date <= today:
             return timezone.now()
         return timezone.make_aware(datetime.combine(send_date, time(GIFT_SEND_HOUR)))
+
+
+class GiftCodeForm(forms.Form):
+    """The code a reader types or pastes; the gift it opens is looked up by the action."""
+
+    # No length limit here: whatever was pasted is shown back to be corrected, and only
+    # the letters of a code count (``normalise_gift_code``).
+    code = forms.CharField(label=_("Gift code"), required=False, strip=True)
 
 
 class SupportForm(forms.Form):

@@ -42,7 +42,7 @@ from .models import (
     normalise_email,
     normalise_gift_code,
 )
-from .payment_forms import GiftForm, SupportForm
+from .payment_forms import GiftCodeForm, GiftForm, SupportForm
 from .payments import WebhookRejected, get_provider, payments_enabled
 from .payments.webhooks import complete_payment_checkout, process_event, store_event
 from .tasks import gift_redeem_url
@@ -352,11 +352,13 @@ def gift(request: HttpRequest) -> HttpResponse:
         }
         for tier in tiers
     ]
+    today = timezone.localdate()
     context = {
         "form": form,
         "tier_options": options,
         "month_choices": Gift.Months.choices,
-        "today": timezone.localdate(),
+        "today": today,
+        "latest_send_date": GiftForm.latest_send_date(today),
         "payments_enabled": True,
         "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
     }
@@ -422,11 +424,16 @@ def gift_redeem(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     email_form = EmailForm()
+    typed = ""
     if request.method == "POST":
-        code = normalise_gift_code(request.POST.get("code", ""))
+        typed = request.POST.get("code", "")
+        code = normalise_gift_code(typed)
+        redeeming = member is not None and request.POST.get("action") == "redeem"
         try:
-            gift = actions.look_up_gift(code=code, client_ip=client_ip)
-            if member is not None and request.POST.get("action") == "redeem":
+            gift = actions.look_up_gift(
+                code=code, client_ip=client_ip, member=member if redeeming else None
+            )
+            if member is not None and redeeming:
                 return _redeemed(request, actions.redeem_gift(member=member, code=code))
             if member is None and request.POST.get("action") == "signin":
                 email_form = EmailForm(request.POST)
@@ -437,23 +444,32 @@ def gift_redeem(request: HttpRequest) -> HttpResponse:
             error = problem.user_message()
             status = 429 if problem.code == "rate_limited" else 400
     else:
-        code = normalise_gift_code(request.GET.get("code", "")) or _code_from_cookie(request)
+        typed = request.GET.get("code", "")
+        code = normalise_gift_code(typed) or _code_from_cookie(request)
         if code:
             try:
                 gift = actions.look_up_gift(code=code, client_ip=client_ip)
             except MembershipError as problem:
                 error = problem.user_message()
                 status = 429 if problem.code == "rate_limited" else 400
+    # Without a gift to show, the problem is with the code: it is shown in its field, as
+    # typed, so the reader can correct it rather than type it all again.
+    code_form = GiftCodeForm({"code": typed[:300]})
+    if gift is None and error:
+        code_form.add_error("code", error)
     context = {
         "gift": gift,
         "code": code if gift is not None else "",
         "member": member,
-        "error": error,
+        "error": error if gift is not None else "",
+        "code_form": code_form,
         "email_form": email_form,
     }
     response = render(request, "membership/gift_redeem.html", context, status=status)
-    # The code can be in this page's address: it must not travel on in a Referer.
-    response["Referrer-Policy"] = "no-referrer"
+    # The code can be in this page's address: it must not travel on in a Referer. Not
+    # "no-referrer": under that policy browsers send "Origin: null" with the page's own
+    # forms, and the CSRF check refuses every redeem and sign-in posted from here.
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 
@@ -487,7 +503,27 @@ def _send_gift_sign_in_link(
 def _redeemed(request: HttpRequest, membership: Membership) -> HttpResponse:
     starts = timezone.localtime(membership.starts_at)
     ends = timezone.localtime(membership.ends_at) if membership.ends_at else None
-    if membership.starts_at > timezone.now():
+    later = membership.starts_at > timezone.now()
+    # A gift queued after a paid period does not pause the subscription: say so.
+    renewing = (
+        Subscription.objects.filter(
+            member=membership.member,
+            tier=membership.tier,
+            ended_at__isnull=True,
+            cancel_at_period_end=False,
+            current_period_end__isnull=False,
+            status__in=actions.ENTITLED_STATUSES,
+        ).first()
+        if later
+        else None
+    )
+    if renewing is not None:
+        text = _(
+            "Your gift is redeemed: %(tier)s from %(start)s, when the period you have paid "
+            "for ends, until %(end)s. Your subscription still renews on %(renews)s: cancel "
+            "it below if you would rather read on the gift alone."
+        )
+    elif later:
         text = _(
             "Your gift is redeemed: %(tier)s from %(start)s, when your current membership "
             "ends, until %(end)s. Nothing more to do."
@@ -501,6 +537,11 @@ def _redeemed(request: HttpRequest, membership: Membership) -> HttpResponse:
             "tier": membership.tier.name,
             "start": date_format(starts, "j F Y"),
             "end": date_format(ends, "j F Y") if ends else "",
+            "renews": (
+                date_format(timezone.localtime(renewing.current_period_end), "j F Y")
+                if renewing is not None and renewing.current_period_end
+                else ""
+            ),
         },
     )
     response = redirect("membership:account")
@@ -531,7 +572,15 @@ def support(request: HttpRequest) -> HttpResponse:
                 url = _start_support_checkout(request, form, member, config)
             except MembershipError as error:
                 return _problem(request, error, status=503)
-            return HttpResponseRedirect(url, status=303)
+            if url is not None:
+                return HttpResponseRedirect(url, status=303)
+            form.add_error(
+                "monthly",
+                _(
+                    "Monthly support is paused at the moment. Untick it to give once, or "
+                    "choose a membership."
+                ),
+            )
         status = 400
     else:
         presets = config.support_presets
@@ -554,7 +603,8 @@ def support(request: HttpRequest) -> HttpResponse:
 
 def _start_support_checkout(
     request: HttpRequest, form: SupportForm, member: Member | None, config: MembershipSettings
-) -> str:
+) -> str | None:
+    """The provider's checkout address, or None when monthly support is not offered."""
     data = form.cleaned_data
     amount: int = data["amount_cents"]
     currency = config.support_currency.upper()
@@ -568,6 +618,8 @@ def _start_support_checkout(
         tier = actions.pay_what_you_want_tier(
             currency=currency, minimum=config.support_minimum_amount
         )
+        if tier is None:
+            return None
         metadata = {
             "masthead_kind": "support",
             "masthead_started_at": f"{time.time():.6f}",

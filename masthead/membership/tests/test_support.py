@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from wagtail.models import Site
 
+from masthead.membership import actions
 from masthead.membership.counters import campaign_count
 from masthead.membership.models import (
     Campaign,
@@ -22,9 +23,10 @@ from masthead.membership.models import (
     Subscription,
     Tier,
 )
+from masthead.membership.payments import get_provider
 
 from .stripe_standin import StripeStandIn
-from .test_payments import deliver_all, site_path, standin  # noqa: F401
+from .test_payments import deliver, deliver_all, site_path, standin  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +222,78 @@ def test_the_page_offers_the_configured_amounts(
     Client().post(SUPPORT, {"amount": "900", "email": "fan@example.org"})
     session = standin.last("checkout.session")
     assert (session["amount_total"], session["currency"]) == (900, "gbp")
+
+
+def test_monthly_support_is_refused_plainly_once_staff_archive_its_tier(
+    standin: StripeStandIn,  # noqa: F811
+) -> None:
+    """An archived pay-what-you-want tier pauses monthly support; giving once still works."""
+    tier = actions.pay_what_you_want_tier(currency="EUR", minimum=500)
+    assert tier is not None
+    Tier.objects.filter(pk=tier.pk).update(is_active=False)
+    response = Client().post(
+        SUPPORT, {"amount": "2500", "email": "fan@example.org", "monthly": "on"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Monthly support is paused at the moment" in page
+    assert 'aria-describedby="support-monthly-hint support-monthly-error"' in page
+    assert not standin.objects("checkout.session")
+    # Giving once still works.
+    assert Client().post(SUPPORT, {"amount": "2500", "email": "fan@example.org"}).status_code == (
+        303
+    )
+
+
+def test_the_pay_what_you_want_tier_is_not_taken_from_a_free_tier_of_that_name(
+    db: None, free_tier: Tier
+) -> None:
+    Tier.objects.filter(pk=free_tier.pk).update(slug="pay-what-you-want")
+    assert actions.pay_what_you_want_tier(currency="EUR", minimum=500) is None
+
+
+def test_a_refund_reported_before_the_contribution_is_not_counted_as_money_kept(
+    standin: StripeStandIn,  # noqa: F811
+) -> None:
+    """A refund whose event comes before the contribution's is counted when it is recorded."""
+    give(Client(), standin)
+    intent = standin.last("checkout.session")["payment_intent"]
+    get_provider().refund(payment_intent_id=intent, amount=1000)
+    refunds = standin.events_of_type("charge.refunded")
+    for event in [*refunds, *standin.events]:
+        assert deliver(event).status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.refunded_amount) == (2500, 1000)
+
+
+def test_support_email_subjects_are_plain_text(
+    standin: StripeStandIn,  # noqa: F811
+    site: Site,
+    mailoutbox: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.apps import apps
+
+    site_settings = apps.get_model("publishing", "SiteSettings").for_site(site)
+    site_settings.publication_name = "Smith & Sons' Gazette"
+    site_settings.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        give(Client(), standin)
+        deliver_all(standin)
+    assert [m.subject for m in mailoutbox] == ["Thank you for supporting Smith & Sons' Gazette"]
+
+
+@pytest.mark.parametrize("monthly", ["", "on"])
+def test_the_provider_being_down_charges_nothing_and_says_so(
+    standin: StripeStandIn,  # noqa: F811
+    monthly: str,
+) -> None:
+    standin.go_down()
+    response = Client().post(
+        SUPPORT, {"amount": "2500", "email": "fan@example.org", "monthly": monthly}
+    )
+    standin.come_back()
+    assert response.status_code == 503
+    assert "nothing was charged" in response.content.decode()
+    assert not Payment.objects.exists() and not Member.objects.exists()
+    assert not Subscription.objects.exists()
