@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from masthead.staff.models import User
 
-from . import auth, ratelimit
+from . import auth, ratelimit, signals
 from .exceptions import (
     CodeRejected,
     EmailInUse,
@@ -100,6 +100,7 @@ def request_sign_in_link(
     campaign_id: int | None = None,
     next_url: str = "",
     signup_allowed: bool = True,
+    newsletters: list[int] | None = None,
 ) -> SignInRequest | None:
     """Email a magic link and code to ``email``: to sign in, or to finish joining.
 
@@ -122,6 +123,7 @@ def request_sign_in_link(
         "page_id": page_id,
         "campaign_id": campaign_id,
         "next": next_url,
+        "newsletters": newsletters,  # see signals.member_created
     }
     if member is None and not signup_allowed:
         # Sign-up is closed: record a request that is never emailed and can never
@@ -237,6 +239,13 @@ def _complete(sign_in: SignInRequest) -> Member:
         member = _create_member_from_signup(sign_in, now=now)
     else:
         record_event(member, MemberEvent.Kind.SIGNED_IN, at=now)
+        signup = sign_in.signup or {}
+        _announce(
+            signals.member_signed_in,
+            member=member,
+            newsletters=signup.get("newsletters"),
+            source=signup.get("source") or "",
+        )
     if member.email_verified_at is None:
         member.email_verified_at = now
     member.last_seen_at = now
@@ -275,7 +284,13 @@ def _create_member_from_signup(sign_in: SignInRequest, *, now: datetime) -> Memb
         record_event(member, MemberEvent.Kind.SIGNED_IN, at=now)
         return member
     record_event(member, MemberEvent.Kind.SIGNED_UP, at=now, source=source, page_id=page_id)
+    _announce(signals.member_created, member=member, newsletters=signup.get("newsletters"))
     return member
+
+
+def _announce(signal: Any, **kwargs: Any) -> None:
+    # After the commit and robustly, as signals.py promises its receivers.
+    transaction.on_commit(lambda: signal.send_robust(sender=Member, **kwargs))
 
 
 # --- Member details ----------------------------------------------------------------------
@@ -302,6 +317,7 @@ def create_member(
     if labels:
         member.labels.set(labels)
     record_event(member, MemberEvent.Kind.SIGNED_UP, actor=actor, source=source)
+    _announce(signals.member_created, member=member, newsletters=None)
     return member
 
 

@@ -197,6 +197,7 @@ class SignupSource(models.TextChoices):
     IMPORT = "import", _("Import")
     ADMIN = "admin", _("Added by staff")
     API = "api", _("API")
+    NEWSLETTER = "newsletter", _("Newsletter sign-up form")
 
 
 class MemberQuerySet(models.QuerySet["Member"]):

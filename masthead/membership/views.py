@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -78,6 +78,23 @@ def signin(request: HttpRequest) -> HttpResponse:
     return render(request, "membership/signin.html", {"form": form}, status=status)
 
 
+# The sign-up form's newsletter checkboxes (components/signup_form.html). The hidden
+# marker says the form offered them, so "none ticked" (no choice sent) can be told apart
+# from a form that offered none, whose new members get the default newsletters.
+NEWSLETTERS_FIELD = "newsletters"
+NEWSLETTERS_OFFERED_FIELD = "newsletters_offered"
+
+
+def newsletter_choice(data: QueryDict) -> list[int] | None:
+    """Ids of the newsletters ticked, or None when the form offered no choice."""
+    if NEWSLETTERS_OFFERED_FIELD not in data:
+        return None
+    # Only plausible ids are kept; the newsletters app keeps those open to the member.
+    return sorted(
+        {int(v) for v in data.getlist(NEWSLETTERS_FIELD)[:50] if v.isdigit() and len(v) <= 9}
+    )
+
+
 def _send_link(request: HttpRequest, form: EmailForm) -> HttpResponse:
     data = form.cleaned_data
     sign_in: SignInRequest | None = None
@@ -93,6 +110,7 @@ def _send_link(request: HttpRequest, form: EmailForm) -> HttpResponse:
                 campaign_id=data.get("campaign_id"),
                 next_url=data.get("next") or "",
                 signup_allowed=config.allow_signup,
+                newsletters=newsletter_choice(request.POST),
             )
         except MembershipError as error:
             form.add_error(None, error.user_message())

@@ -9,3 +9,9 @@ class NewslettersConfig(AppConfig):
     verbose_name = "Newsletters"
     # Run by ``masthead worker``'s scheduler (see masthead/scheduler.py).
     periodic_jobs = [("masthead.newsletters.jobs.resume_stalled_sends", 30)]
+
+    def ready(self) -> None:
+        from . import receivers, signal_handlers
+
+        receivers.connect()
+        signal_handlers.connect()

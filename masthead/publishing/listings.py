@@ -39,8 +39,11 @@ CARD_RENDITIONS = [
 
 
 def published_articles(site: Site | None = None) -> Any:
-    """Live, dated articles of ``site`` (all sites when ``None``)."""
-    articles = ArticlePage.objects.live().filter(published_at__isnull=False)
+    """Live, dated, listed articles of ``site`` (all sites when ``None``).
+
+    Every listing, feed and search starts here, so email-only articles stay off them all.
+    """
+    articles = ArticlePage.objects.live().listed().filter(published_at__isnull=False)
     return articles.in_site(site) if site is not None else articles
 
 
@@ -78,14 +81,7 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
     on the number of sections, never on the size of the archive.
     """
     site = home.get_site()
-    ids = (
-        ArticlePage.objects.live()
-        .filter(published_at__isnull=False)
-        .in_site(site)
-        .stories()
-        .newest_first()
-        .values_list("pk", flat=True)
-    )
+    ids = published_articles(site).stories().newest_first().values_list("pk", flat=True)
 
     curated = [row.article_id for row in home.top_stories.all()]
     live_curated = set(ids.filter(pk__in=curated))

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -56,11 +57,13 @@ RESERVED_SLUGS = frozenset(
         "media",
         "members",
         "news-feed",
+        "newsletters",
         "rss",
         "search",
         "sitemap.xml",
         "static",
         "tag",
+        "unsubscribe",
         "account",
         "api",
     }
@@ -353,6 +356,10 @@ class ArticleFormat(models.TextChoices):
 
 
 class ArticlePageQuerySet(PageQuerySet):
+    def listed(self) -> ArticlePageQuerySet:
+        """Articles the site may list anywhere: all but the email-only ones."""
+        return self.filter(email_only=False)
+
     def briefs(self) -> ArticlePageQuerySet:
         return self.filter(format=ArticleFormat.BRIEF)
 
@@ -446,6 +453,16 @@ class ArticlePage(Page):
         help_text=_("Set when the story changed in substance; readers see “Updated …”."),
     )
     is_featured = models.BooleanField(_("featured"), default=False)
+    email_only = models.BooleanField(
+        _("email only"),
+        default=False,
+        help_text=_(
+            "For newsletter subscribers only: never listed on the site (home page, sections, "
+            "tags, authors, News Feed, feeds, sitemaps, search), and its own address answers "
+            "“not found”. Recipients read it on the web through their email's “View in "
+            "browser” link, with the same access rules as any article."
+        ),
+    )
     visibility = models.CharField(
         _("who can read this"),
         max_length=10,
@@ -498,6 +515,7 @@ class ArticlePage(Page):
         *Page.promote_panels,
         FieldPanel("tags"),
         FieldPanel("is_featured"),
+        FieldPanel("email_only"),
     ]
     settings_panels: ClassVar[list[Any]] = [
         MultiFieldPanel(
@@ -519,6 +537,7 @@ class ArticlePage(Page):
         index.FilterField("section"),
         index.FilterField("first_published_at"),
         index.FilterField("published_at"),
+        index.FilterField("email_only"),
         index.RelatedFields(
             "article_authors", [index.RelatedFields("author", [index.SearchField("name")])]
         ),
@@ -693,7 +712,18 @@ class ArticlePage(Page):
     def published_notes(self) -> list[ArticleNote]:
         return sorted(self.notes.all(), key=lambda note: note.noted_at)
 
+    def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:
+        return [] if self.email_only else super().get_sitemap_urls(request)
+
     def serve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.email_only and not getattr(request, "is_preview", False):
+            # Its one public view is the "View in browser" page of an email that carried
+            # it (newsletters), which calls serve_to_reader() itself.
+            raise Http404
+        return self.serve_to_reader(request, *args, **kwargs)
+
+    def serve_to_reader(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """The article page as this request's reader may see it: whole, metered or gated."""
         from masthead.membership.metering import store_meter_cookie
 
         from .gating import article_access
