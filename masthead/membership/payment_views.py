@@ -51,11 +51,15 @@ logger = logging.getLogger(__name__)
 
 
 def _offered_tier(value: object) -> Tier | None:
-    """The active paid tier a form names, or None for anything else (never an error)."""
+    """The offered paid tier a form names, or None for anything else (never an error).
+
+    Hidden tiers (staff-only, the pay-what-you-want tier) are never sold at a fixed price
+    through a hand-made form: staff give them, or the support form sells them.
+    """
     text = str(value or "")
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
-    return Tier.objects.active().paid().filter(pk=int(text)).first()
+    return Tier.objects.offered().paid().filter(pk=int(text)).first()
 
 
 def _problem(request: HttpRequest, error: MembershipError, *, status: int) -> HttpResponse:

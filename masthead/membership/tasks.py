@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -24,6 +25,12 @@ class DeliveryFailed(Exception):
     """Sending failed; the message names the request, never the address."""
 
 
+def _render_text(name: str, context: dict[str, object]) -> str:
+    """A plain-text template rendered without HTML escaping ("&" stays "&", not "&amp;")."""
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
 def _send_templated_email(
     *, template: str, context: dict[str, object], to: str, description: str, html: bool = False
 ) -> None:
@@ -33,8 +40,8 @@ def _send_templated_email(
     error a failed task keeps.
     """
     message = EmailMultiAlternatives(
-        subject=render_to_string(f"membership/email/{template}_subject.txt", context).strip(),
-        body=render_to_string(f"membership/email/{template}.txt", context),
+        subject=" ".join(_render_text(f"membership/email/{template}_subject.txt", context).split()),
+        body=_render_text(f"membership/email/{template}.txt", context),
         to=[to],
         headers={"Auto-Submitted": "auto-generated"},
     )
@@ -135,6 +142,7 @@ def send_payment_failed_email(*, subscription_id: int) -> None:
 WELCOME_SENT = "masthead.email.welcome_sent"
 RECEIPT_SENT = "masthead.email.receipt_sent"
 CANCELLATION_SENT = "masthead.email.cancellation_sent"
+GIFT_REDEEMED_SENT = "masthead.email.gift_redeemed_sent"
 
 
 def _already_sent(instance: Any, action: str, key: str) -> bool:
@@ -387,17 +395,21 @@ def send_gift_received_email(*, gift_id: int) -> None:
 @task()
 def send_gift_redeemed_email(*, gift_id: int) -> None:
     """Tell the buyer their gift was redeemed, without saying by which address."""
-    gift = Gift.objects.select_related("tier").filter(pk=gift_id).first()
-    if gift is None or gift.status != Gift.Status.REDEEMED:
-        return
-    context = _gift_context(gift, with_code=False)
-    context["redeemed_at"] = timezone.localtime(gift.redeemed_at) if gift.redeemed_at else None
-    _send_templated_email(
-        template="gift_redeemed",
-        context=context,
-        to=gift.buyer_email,
-        description=f"redeemed notice of gift {gift.pk}",
-    )
+    with transaction.atomic():
+        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        if gift is None or gift.status != Gift.Status.REDEEMED:
+            return
+        if _already_sent(gift, GIFT_REDEEMED_SENT, "buyer"):
+            return  # the task ran twice (a retry, a second worker)
+        context = _gift_context(gift, with_code=False)
+        context["redeemed_at"] = timezone.localtime(gift.redeemed_at) if gift.redeemed_at else None
+        _send_templated_email(
+            template="gift_redeemed",
+            context=context,
+            to=gift.buyer_email,
+            description=f"redeemed notice of gift {gift.pk}",
+        )
+        _mark_sent(gift, GIFT_REDEEMED_SENT, "buyer")
 
 
 @task()
@@ -407,16 +419,29 @@ def send_support_receipt_email(*, payment_id: int) -> None:
 
     from .models import Payment
 
-    payment = Payment.objects.select_related("member").filter(pk=payment_id).first()
-    if payment is None or payment.member is None or payment.kind != Payment.Kind.ONE_TIME:
-        return
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("member")
+            .filter(pk=payment_id)
+            .first()
+        )
+        if payment is None or payment.member is None or payment.kind != Payment.Kind.ONE_TIME:
+            return
+        if _already_sent(payment, RECEIPT_SENT, "support"):
+            return  # the task ran twice (a retry, a second worker)
+        _send_support_receipt(payment, Site.objects.filter(is_default_site=True).first())
+        _mark_sent(payment, RECEIPT_SENT, "support")
+
+
+def _send_support_receipt(payment: Any, site: Any) -> None:
     context: dict[str, object] = {
         "name": payment.member.name,
         "amount": payment.amount,
         "currency": payment.currency,
         "paid_at": timezone.localtime(payment.paid_at),
         "account_url": f"{settings.MASTHEAD_SITE_URL}{reverse('membership:account')}",
-        "publication": _publication_name(Site.objects.filter(is_default_site=True).first()),
+        "publication": _publication_name(site),
         "support_email": settings.MASTHEAD_SUPPORT_EMAIL,
         "language": settings.LANGUAGE_CODE,
     }

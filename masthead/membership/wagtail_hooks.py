@@ -180,6 +180,9 @@ def register_payment_log_actions(actions: Any) -> None:
     actions.register_action(
         tasks.CANCELLATION_SENT, _("Cancellation email sent"), _("Cancellation email sent")
     )
+    actions.register_action(
+        tasks.GIFT_REDEEMED_SENT, _("Gift redeemed email sent"), _("Gift redeemed email sent")
+    )
 
 
 @hooks.register("register_permissions")

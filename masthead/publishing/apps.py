@@ -9,3 +9,11 @@ class PublishingConfig(AppConfig):
     verbose_name = "Publishing"
     # (job, seconds): run by `masthead worker`'s scheduler; see masthead/scheduler.py.
     periodic_jobs = [("masthead.publishing.jobs.publish_scheduled_pages", 15)]
+
+    def ready(self) -> None:
+        from django_tasks.signals import task_finished, task_started
+
+        from .middleware import activate_site_timezone_for_task, restore_timezone_after_task
+
+        task_started.connect(activate_site_timezone_for_task, dispatch_uid="masthead.task_tz")
+        task_finished.connect(restore_timezone_after_task, dispatch_uid="masthead.task_tz_end")

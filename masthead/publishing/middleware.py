@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import zoneinfo
 from collections.abc import Callable
 
@@ -36,3 +37,41 @@ class SiteTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def site_timezone(site: Site | None = None) -> zoneinfo.ZoneInfo:
+    """The default site's timezone from Site settings (UTC if unset or unknown)."""
+    site = site or Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(SiteSettings.for_site(site).timezone)
+    return zoneinfo.ZoneInfo("UTC")
+
+
+_task_state = threading.local()
+
+
+def _stack() -> list[object]:
+    if not hasattr(_task_state, "timezones"):
+        _task_state.timezones = []
+    return _task_state.timezones  # type: ignore[no-any-return]
+
+
+def activate_site_timezone_for_task(**kwargs: object) -> None:
+    """Tasks render emails outside any request: give them the publication's timezone too.
+
+    Connected to django-tasks' ``task_started``; the timezone active before (a request's,
+    when tasks run immediately) comes back at ``task_finished``.
+    """
+    current = timezone.get_current_timezone()
+    _stack().append(current if current != timezone.get_default_timezone() else None)
+    timezone.activate(site_timezone())
+
+
+def restore_timezone_after_task(**kwargs: object) -> None:
+    stack = _stack()
+    previous = stack.pop() if stack else None
+    if previous is None:
+        timezone.deactivate()
+    else:
+        timezone.activate(previous)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ trust the event's copy of a subscription; they re-read it from the provider.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,13 @@ def store_event(event: dict[str, Any]) -> tuple[ProviderEvent, bool]:
         return ProviderEvent.objects.get(event_id=str(event["id"])), False
 
 
+_EMAIL = re.compile(r"[^\s@()<>=,;:\"']+@[^\s@()<>=,;:\"']+")
+
+
+def redact_emails(text: str) -> str:
+    return _EMAIL.sub("<email>", text)
+
+
 def process_event(stored: ProviderEvent, provider: PaymentProvider) -> bool:
     """Handle a stored event unless it was handled before; True if it is now handled."""
     with transaction.atomic():
@@ -48,10 +56,15 @@ def process_event(stored: ProviderEvent, provider: PaymentProvider) -> bool:
             with transaction.atomic():
                 if handler is not None:
                     handler(locked.payload["data"]["object"], provider)
-        except Exception as error:
-            locked.error = f"{type(error).__name__}: {error}"[:2000]
+        except Exception as error:  # noqa: BLE001 (whatever failed, the event stays stored to retry)
+            # Database errors quote the values they refused (an email address in a
+            # duplicate key): keep addresses out of the stored error and the log.
+            reason = redact_emails(f"{type(error).__name__}: {error}")
+            locked.error = reason[:2000]
             locked.save(update_fields=["attempts", "error"])
-            logger.exception("provider event %s (%s) failed", locked.event_id, locked.type)
+            logger.error(
+                "provider event %s (%s) failed: %s", locked.event_id, locked.type, reason[:500]
+            )
             return False
         locked.processed_at = timezone.now()
         locked.error = ""

@@ -446,3 +446,28 @@ def test_a_made_up_checkout_session_is_refused_not_blamed_on_the_provider(
         response = Client().get(path)
         assert response.status_code == 400, path
         assert "could not reach" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_keeps_the_event_and_no_email_address_in_its_error(
+    standin: StripeStandIn, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.db import IntegrityError
+
+    from masthead.membership.payments import webhooks
+
+    def refuse(obj: dict[str, Any], provider: Any) -> None:
+        raise IntegrityError(
+            'duplicate key value violates unique constraint "membership_member_email_key"\n'
+            "DETAIL:  Key (email)=(reader@example.org) already exists."
+        )
+
+    monkeypatch.setitem(webhooks.HANDLERS, "customer.subscription.updated", refuse)
+    stored, _ = webhooks.store_event(
+        {"id": "evt_fail", "type": "customer.subscription.updated", "data": {"object": {}}}
+    )
+    assert webhooks.process_event(stored, get_provider()) is False
+    stored.refresh_from_db()
+    assert stored.processed_at is None and stored.attempts == 1
+    assert "Key (email)=(<email>)" in stored.error
+    assert "reader@example.org" not in stored.error + caplog.text

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
 
 from masthead.membership.models import (
@@ -29,16 +30,16 @@ from masthead.membership.models import (
 from .stripe_standin import StripeStandIn
 from .test_payments import deliver, pay, site_path, standin  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _server_database() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "concurrent writers need PostgreSQL: set MASTHEAD_DATABASE_URL=postgres://… "
-            "(SQLite serialises writers, so there is no race to test)"
-        )
+# Skipped before any database work: a transactional test empties the tables when it ends,
+# and the serialised rollback puts back what later tests need (content types, the site).
+pytestmark = [
+    pytest.mark.skipif(
+        "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+        reason="concurrent writers need PostgreSQL: set MASTHEAD_DATABASE_URL=postgres://… "
+        "(SQLite serialises writers, so there is no race to test)",
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
