@@ -211,7 +211,10 @@ def verify(request: HttpRequest) -> HttpResponse:
             {"heading": heading, "message": error.user_message(), "form": EmailForm()},
             status=409 if error.code == "email_in_use" else 410,
         )
-        response["Referrer-Policy"] = "no-referrer"
+        # The spent token is in this page's address. "strict-origin" keeps it out of any
+        # Referer while the page's own form still sends a real Origin ("no-referrer"
+        # makes browsers send "Origin: null", which the CSRF check refuses).
+        response["Referrer-Policy"] = "strict-origin"
         return response
     return _signed_in(request, member, sign_in, next_url=sign_in.signup.get("next") or "")
 

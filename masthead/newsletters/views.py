@@ -139,7 +139,8 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:
     # The key is in the address: it must not travel on in a Referer, nor be indexed.
-    response["Referrer-Policy"] = "no-referrer"
+    # "strict-origin", not "no-referrer": the pages' own forms must send a real Origin.
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
