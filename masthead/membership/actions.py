@@ -667,17 +667,15 @@ def record_payment(
     paid_at: datetime | None = None,
 ) -> Payment:
     """Record money received, once per provider id however often it is reported."""
-    payment, created = Payment.objects.get_or_create(
+    payment, created = _record_payment_once(
         provider_id=provider_id,
-        defaults={
-            "kind": kind,
-            "amount": amount,
-            "currency": currency.upper(),
-            "member": member,
-            "subscription": subscription,
-            "payment_intent_id": payment_intent_id,
-            "paid_at": paid_at or timezone.now(),
-        },
+        payment_intent_id=payment_intent_id,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        member=member,
+        subscription=subscription,
+        paid_at=paid_at or timezone.now(),
     )
     from .notifications import notify_payment_recorded
 
@@ -1149,28 +1147,33 @@ def _record_payment_once(
     currency: str,
     member: Member | None,
     paid_at: datetime,
+    provider_id: str = "",
+    subscription: Subscription | None = None,
 ) -> tuple[Payment, bool]:
-    """A one-off payment by its PaymentIntent, and whether this call recorded it.
+    """A payment by its provider id (a one-off's PaymentIntent), and whether it is new.
 
-    Like ``record_payment``, but says whether the row is new: gifts and contributions
-    send their own emails (the gift's receipt, the thank-you) on the first report only.
-    Two reports at once are safe: the unique provider id makes the second one read the
-    first one's row.
+    ``record_payment`` adds the receipt email; gifts and contributions call this
+    directly and send their own emails (the gift's receipt, the thank-you) on the first
+    report only. Two reports at once are safe: the unique provider id makes the second
+    one read the first one's row.
 
     Events arrive in any order: a refund reported before its payment (the payment's
     event failed and was retried later) found no row to update then. A new row starts
     with the largest refunded total already reported, so the money is not counted kept.
     """
     payment, created = Payment.objects.get_or_create(
-        provider_id=payment_intent_id,
+        provider_id=provider_id or payment_intent_id,
         defaults={
             "kind": kind,
             "amount": amount,
             "currency": currency.upper(),
             "member": member,
+            "subscription": subscription,
             "payment_intent_id": payment_intent_id,
             "paid_at": paid_at,
-            "refunded_amount": _refunded_before_recorded(payment_intent_id),
+            "refunded_amount": _refunded_before_recorded(payment_intent_id)
+            if payment_intent_id
+            else 0,
         },
     )
     return payment, created
