@@ -3,7 +3,8 @@
 Everything is generated from a seed (text by ``copy``, pictures by ``pictures``), so
 two runs with the same seed build the same newsroom; only the dates follow the clock,
 so the site always looks current. The same builder makes the large archives that the
-benchmarks run against. Readers, tiers, drives and gated stories come from ``members``.
+benchmarks run against. Readers, tiers, drives and gated stories come from ``members``;
+newsletters, their subscribers and recent sends from ``newsletters``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from masthead.publishing.models import (
 )
 from masthead.staff.models import User
 
-from . import copy, members, pictures
+from . import copy, members, newsletters, pictures
 
 SIZES = {
     # name: (articles and briefs, days of archive, pictures in the pool)
@@ -163,6 +164,7 @@ def build_demo_newsroom(
         count=members.MEMBERS[size] if member_count is None else member_count,
         show_progress=progress is not None,
     )
+    builder.newsletters()
     return summary
 
 
@@ -554,6 +556,17 @@ class _Builder:
         )
         self.summary.members = result.members
         self.summary.extra["members"] = result
+
+    def newsletters(self) -> None:
+        admin = User.objects.filter(username=DEMO_ADMIN_USERNAME).first()
+        settings = SiteSettings.objects.get(site=self.site)
+        self.summary.extra["newsletters"] = newsletters.build_newsletters(
+            seed=self.seed,
+            now=self.now,
+            home=self.home,
+            timezone_name=settings.timezone or "UTC",
+            actor_id=admin.pk if admin else None,
+        )
 
     # --- pages ------------------------------------------------------------------
 

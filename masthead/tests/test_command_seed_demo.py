@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from masthead.newsletters.models import NewsletterSend, NewsletterSubscription
 from masthead.publishing.models import (
     ArticleFormat,
     ArticleNote,
@@ -51,6 +52,10 @@ def test_seed_demo_builds_a_realistic_newsroom(seeded):
     )
     # Every article reads as at least one minute and the stories as several.
     assert not stories.filter(reading_time=0).exists()
+    # Newsletters with subscribers, recent sends and one waiting for its article.
+    assert NewsletterSubscription.objects.subscribed().count() > 300
+    assert NewsletterSend.objects.filter(status=NewsletterSend.Status.SENT).count() >= 3
+    assert NewsletterSend.objects.filter(status=NewsletterSend.Status.WAITING).count() == 1
     assert "Admin login: admin /" in seeded
 
 
@@ -62,6 +67,7 @@ def test_seeded_site_serves_its_pages_and_refuses_a_second_seed(seeded, client):
         "/tag/war/",
         "/team/",
         "/about/",
+        "/newsletters/",
         ArticlePage.objects.live().first().url,
     ]:
         assert client.get(url).status_code == 200, url

@@ -1,4 +1,4 @@
-"""What the demo builder writes for members: one smaller build, checked many ways.
+"""What the demo builder writes for members and newsletters: one smaller build, checked many ways.
 
 The newsroom is built once for the module (120 articles, 6 photos, 300 members: the
 same mix as ``make demo``, scaled down) inside a transaction rolled back at the end.
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
-from masthead.demo import build_demo_newsroom, members
+from masthead.demo import build_demo_newsroom, members, newsletters
 from masthead.membership.access import Visibility
 from masthead.membership.actions import status_from_memberships
 from masthead.membership.counters import campaign_progress
@@ -27,6 +27,14 @@ from masthead.membership.models import (
     MemberStatus,
     SignupSource,
     Tier,
+)
+from masthead.newsletters.admin_views import send_statistics
+from masthead.newsletters.models import (
+    Delivery,
+    Newsletter,
+    NewsletterSend,
+    NewsletterSubscription,
+    Suppression,
 )
 from masthead.publishing.models import ArticlePage, HomeTopStory
 
@@ -175,3 +183,140 @@ def test_the_home_page_leads_with_a_members_and_a_paid_story(demo, client):
     response = client.get(paid.url)
     assert response.status_code == 200
     assert hidden not in response.content.decode()
+
+
+# --- newsletters --------------------------------------------------------------------------
+
+
+def test_four_newsletters_and_the_default_one_is_kept_under_its_ghost_slug(demo):
+    assert demo.extra["newsletters"].newsletters == 4
+    lists = {n.slug: n for n in Newsletter.objects.all()}
+    assert list(Newsletter.objects.active().values_list("slug", flat=True)) == [
+        "arvenia-daily",
+        "weekly-round-up",
+        "insider",
+        newsletters.DEFAULT_SLUG,
+    ]
+    assert lists[newsletters.DEFAULT_SLUG].name == "Investigations"
+    assert lists["arvenia-daily"].subscribe_on_signup
+    assert not lists["weekly-round-up"].subscribe_on_signup
+    assert lists["insider"].visibility == Newsletter.Visibility.PAID
+    for newsletter in lists.values():
+        assert newsletter.description and newsletter.footer and newsletter.sender_name
+        assert newsletter.sender_email.endswith("@example.org")
+        assert newsletter.reply_to.endswith("@example.org")
+
+
+def test_subscribers_are_a_realistic_share_of_the_members(demo):
+    rows = NewsletterSubscription.objects.values_list("newsletter__slug", "status")
+    on = Counter(slug for slug, _ in rows)
+    left = Counter(slug for slug, status in rows if status == "unsubscribed")
+    paying = Member.objects.exclude(status=MemberStatus.FREE).count()
+    assert 0.6 * MEMBERS < on["arvenia-daily"] < 0.8 * MEMBERS
+    assert 0.25 * MEMBERS < on["weekly-round-up"] < 0.45 * MEMBERS
+    assert 0.4 * paying < on["insider"] < 0.8 * paying
+    assert 0 < sum(left.values()) < 0.1 * sum(on.values())
+    # Only paying members are on the paid-only list.
+    assert not NewsletterSubscription.objects.filter(
+        newsletter__slug="insider", member__status=MemberStatus.FREE
+    ).exists()
+    # Unsubscribing keeps the row with its time; subscribing came after signing up.
+    for (
+        status,
+        subscribed_at,
+        unsubscribed_at,
+        joined,
+    ) in NewsletterSubscription.objects.values_list(
+        "status", "subscribed_at", "unsubscribed_at", "member__created_at"
+    ):
+        assert joined <= subscribed_at <= timezone.now()
+        assert (status == "unsubscribed") == (unsubscribed_at is not None)
+        assert unsubscribed_at is None or subscribed_at <= unsubscribed_at <= timezone.now()
+    events = Counter(
+        MemberEvent.objects.filter(kind__startswith="newsletter_").values_list("kind", flat=True)
+    )
+    assert events[MemberEvent.Kind.NEWSLETTER_SUBSCRIBED] == sum(on.values())
+    assert events[MemberEvent.Kind.NEWSLETTER_UNSUBSCRIBED] == sum(left.values())
+
+
+def test_recent_sends_reached_the_subscribers_of_the_time(demo):
+    sends = list(
+        NewsletterSend.objects.filter(status=NewsletterSend.Status.SENT).select_related(
+            "newsletter"
+        )
+    )
+    assert len(sends) == demo.extra["newsletters"].sends >= 3
+    assert "arvenia-daily" in {send.newsletter.slug for send in sends}
+    for send in sends:
+        deliveries = list(send.deliveries.all())
+        assert send.recipient_count == len(deliveries) > 0
+        assert send.batch_count == max(d.batch for d in deliveries) + 1
+        assert send.created_at <= send.started_at < send.finished_at < timezone.now()
+        assert send.page.live and send.page.first_published_at <= send.created_at
+        subscribed = {
+            member_id
+            for member_id, subscribed_at, unsubscribed_at in send.newsletter.subscriptions.values_list(
+                "member_id", "subscribed_at", "unsubscribed_at"
+            )
+            if subscribed_at <= send.created_at
+            and (unsubscribed_at is None or unsubscribed_at > send.created_at)
+        }
+        assert {d.member_id for d in deliveries} <= subscribed
+        for delivery in deliveries:
+            assert delivery.opened_at is None and delivery.clicked_at is None  # tracking is off
+            if delivery.status == Delivery.Status.SUPPRESSED:
+                assert delivery.sent_at is None and delivery.attempts == 0
+                suppression = Suppression.objects.get(email=delivery.email)
+                assert suppression.created_at <= send.started_at
+            else:
+                assert delivery.status in {Delivery.Status.SENT, Delivery.Status.FAILED}
+                assert send.started_at < delivery.sent_at <= send.finished_at
+                assert delivery.attempts == 1 and delivery.message_id
+            if delivery.status == Delivery.Status.FAILED:
+                assert delivery.failed_at and delivery.error
+                assert Suppression.objects.filter(email=delivery.email, send=send).exists()
+        if send.newsletter.visibility == Newsletter.Visibility.PAID:
+            assert not send.deliveries.filter(member__status=MemberStatus.FREE).exists()
+    statuses = set(Delivery.objects.values_list("status", flat=True))
+    assert {Delivery.Status.SENT, Delivery.Status.SUPPRESSED} <= statuses
+    delivered = send_statistics(sends[0], sent=sends[0].deliveries.filter(status="sent").count())
+    assert 0.9 * delivered["sent"] < delivered["delivered"] <= delivered["sent"]
+
+
+def test_suppressions_and_unsubscribes_are_attributed_to_their_sends(demo):
+    reasons = Counter(Suppression.objects.values_list("reason", flat=True))
+    assert reasons[Suppression.Reason.BOUNCE] >= 2
+    assert reasons[Suppression.Reason.COMPLAINT] >= 1
+    assert reasons[Suppression.Reason.STAFF] >= 1
+    emails = set(Member.objects.values_list("email", flat=True))
+    assert set(Suppression.objects.values_list("email", flat=True)) <= emails
+    for subscription in NewsletterSubscription.objects.exclude(unsubscribed_from=None):
+        send = subscription.unsubscribed_from
+        assert subscription.newsletter_id == send.newsletter_id
+        assert send.deliveries.filter(
+            member_id=subscription.member_id, status=Delivery.Status.SENT
+        ).exists()
+        assert subscription.unsubscribed_at > send.started_at
+
+
+def test_the_next_round_up_is_an_email_only_draft_waiting_to_be_sent(demo, client):
+    waiting = NewsletterSend.objects.get(status=NewsletterSend.Status.WAITING)
+    assert demo.extra["newsletters"].waiting == 1
+    assert waiting.newsletter.slug == "weekly-round-up"
+    assert not waiting.page.live and waiting.page.specific.email_only
+    assert waiting.recipient_count == 0 and not waiting.deliveries.exists()
+    # Last week's round-up went out and is read through "View in browser" only.
+    sent = NewsletterSend.objects.filter(
+        newsletter__slug="weekly-round-up", status=NewsletterSend.Status.SENT
+    ).first()
+    if sent is not None:
+        article = sent.page.specific
+        assert article.email_only and article.live
+        assert client.get(article.url).status_code == 404
+        assert client.get(f"/email/{sent.uuid}/").status_code == 200
+
+
+def test_the_public_newsletters_page_offers_the_lists(demo, client):
+    page = client.get("/newsletters/").content.decode()
+    for name in ("Arvenia Daily", "The Weekly Round-up", "Investigations", "Insider"):
+        assert name in page
