@@ -80,10 +80,7 @@ NEWSLETTERS: list[dict[str, Any]] = [
         "visibility": Newsletter.Visibility.MEMBERS,
         "subscribe_on_signup": True,
         "show_excerpt": True,
-        "footer": (
-            f"{ADDRESS}\nYou receive Arvenia Daily because you signed up on our site. "
-            "Reply to this email to reach the news desk."
-        ),
+        "footer": f"{ADDRESS}\nReply to this email to reach the news desk.",
     },
     {
         "slug": "weekly-round-up",
@@ -98,7 +95,10 @@ NEWSLETTERS: list[dict[str, Any]] = [
         "visibility": Newsletter.Visibility.MEMBERS,
         "subscribe_on_signup": False,
         "show_excerpt": True,
-        "footer": f"{ADDRESS}\nThe Weekly Round-up is written by our editors every Saturday.",
+        "footer": (
+            f"{ADDRESS}\nWritten by our editors every Saturday. Reply with your questions "
+            "for them: we answer the best ones here."
+        ),
     },
     {
         "slug": "insider",
@@ -115,8 +115,8 @@ NEWSLETTERS: list[dict[str, Any]] = [
         "subscribe_on_signup": True,
         "show_excerpt": False,
         "footer": (
-            f"{ADDRESS}\nYou receive Insider as a paying member. Thank you: your "
-            "membership pays for our reporting."
+            f"{ADDRESS}\nInsider is for paying members. Thank you: your membership pays for "
+            "our reporting."
         ),
     },
     {
