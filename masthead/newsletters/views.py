@@ -120,7 +120,9 @@ def manage(request: HttpRequest) -> HttpResponse:
         actions.unsubscribe_from_everything(member=member)
         messages.success(
             request,
-            _("You are unsubscribed from all our newsletters. You can subscribe again below, under Newsletters."),
+            _(
+                "You are unsubscribed from all our newsletters. You can subscribe again below, under Newsletters."
+            ),
         )
     else:
         actions.set_subscriptions(
