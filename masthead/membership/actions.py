@@ -306,7 +306,9 @@ def create_member(
     labels: Iterable[Label] = (),
     created_at: datetime | None = None,
     actor: Actor = None,
+    newsletters: list[int] | None = None,
 ) -> Member:
+    """A new member; ``newsletters`` as in ``signals.member_created`` (None: the defaults)."""
     member = Member.objects.create(
         email=normalise_email(email),
         name=name,
@@ -317,7 +319,7 @@ def create_member(
     if labels:
         member.labels.set(labels)
     record_event(member, MemberEvent.Kind.SIGNED_UP, actor=actor, source=source)
-    _announce(signals.member_created, member=member, newsletters=None)
+    _announce(signals.member_created, member=member, newsletters=newsletters)
     return member
 
 
@@ -1115,8 +1117,13 @@ def record_support(
     if member is None:
         try:
             with transaction.atomic():
+                # A one-time contribution is not a request for newsletters.
                 member = create_member(
-                    email=email, name=name[:191], source=SignupSource.DIRECT, created_at=now
+                    email=email,
+                    name=name[:191],
+                    source=SignupSource.DIRECT,
+                    created_at=now,
+                    newsletters=[],
                 )
         except IntegrityError:  # the webhook and the return page at the same moment
             member = Member.objects.get(email=email)

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import actions
+from . import actions, signals
 from .exceptions import MembershipError
 from .models import (
     Label,
@@ -708,6 +708,19 @@ def _import_batch(
             % {"file": file_name or "CSV", "line": row.line},
         )
     counts.comped = len(comps)
+    # After the comps: paid-only newsletters are open to members comped just now.
+    emails = {row.email: row.subscribed for row in batch}
+    member_ids = {**{m.email: m.pk for m in new_members}, **{e: m.pk for e, m in existing.items()}}
+    new_emails = {m.email for m in new_members}
+    signals.members_imported.send(
+        sender=Member,
+        subscribed=[
+            member_ids[email]
+            for email, flag in emails.items()
+            if flag or (flag is None and email in new_emails)
+        ],
+        unsubscribed=[member_ids[email] for email, flag in emails.items() if flag is False],
+    )
     return counts
 
 
@@ -729,16 +742,16 @@ def _escape(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def member_row(member: Member, *, labels: Iterable[str], tiers: Iterable[str]) -> list[str]:
+def member_row(
+    member: Member, *, labels: Iterable[str], tiers: Iterable[str], subscribed: bool = True
+) -> list[str]:
     """One member as Ghost's export columns; ``tiers`` are those of active memberships."""
     return [
         member.ghost_id,
         _escape(member.email),
         _escape(member.name),
         _escape(member.note),
-        # Newsletter preferences belong to the newsletters app; a member is someone
-        # masthead may write to, so Ghost's flag is true.
-        "true",
+        "true" if subscribed else "false",
         "true" if member.status == MemberStatus.COMPED else "false",
         "",
         format_timestamp(member.created_at),
@@ -767,8 +780,20 @@ def _rows_for(members: list[Member]) -> Iterator[list[str]]:
         names = tiers.setdefault(member_id, [])
         if name not in names:
             names.append(name)
+    # Newsletter subscriptions belong to the newsletters app, which answers the signal.
+    answers = [
+        answer
+        for _receiver, answer in signals.email_recipients_among.send(sender=Member, member_ids=pks)
+        if isinstance(answer, set)
+    ]
+    receiving = set().union(*answers) if answers else set(pks)
     for member in members:
-        yield member_row(member, labels=labels.get(member.pk, []), tiers=tiers.get(member.pk, []))
+        yield member_row(
+            member,
+            labels=labels.get(member.pk, []),
+            tiers=tiers.get(member.pk, []),
+            subscribed=member.pk in receiving,
+        )
 
 
 def iter_members_csv(members: QuerySet[Member], *, chunk_size: int = 1000) -> Iterator[str]:

@@ -22,3 +22,15 @@ member_created = Signal()
 #   newsletters: list[int] | None, as for member_created, from the form that asked for it
 #   source: str, the SignupSource of that form ("newsletter" for the newsletter page)
 member_signed_in = Signal()
+
+# A batch of a members CSV was imported (Ghost's ``subscribed_to_emails`` column), sent
+# inside the batch's transaction so the subscriptions land with the members:
+#   subscribed: list[int], ids of members whose row says true (or, for a new member,
+#       left it empty): they get the default newsletters, unless they unsubscribed before
+#   unsubscribed: list[int], ids of members whose row says false: they get none
+members_imported = Signal()
+
+# Asked while exporting members: which of ``member_ids`` receive email? Receivers return
+# a set of ids; without any receiver, every member counts as receiving email.
+#   member_ids: list[int]
+email_recipients_among = Signal()

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from masthead.membership.models import Member, SignupSource
-from masthead.membership.signals import member_created, member_signed_in
+from django.utils import timezone
+
+from masthead.membership.models import Member, MemberStatus, SignupSource
+from masthead.membership.signals import (
+    email_recipients_among,
+    member_created,
+    member_signed_in,
+    members_imported,
+)
 
 from . import actions
 from .models import Newsletter, NewsletterSubscription
@@ -59,7 +66,53 @@ def subscribe_confirmed_member(
     )
 
 
+def apply_imported_email_choices(
+    sender: Any, subscribed: list[int], unsubscribed: list[int], **kwargs: Any
+) -> None:
+    """Ghost's ``subscribed_to_emails``: true puts members on the default newsletters.
+
+    Rows are created in bulk (imports bring tens of thousands of members); a member who
+    unsubscribed earlier keeps that choice. False takes the member off every list.
+    """
+    defaults = list(Newsletter.objects.active().filter(subscribe_on_signup=True))
+    if subscribed and defaults:
+        statuses = Member.objects.filter(pk__in=subscribed).values_list("pk", "status")
+        NewsletterSubscription.objects.bulk_create(
+            [
+                NewsletterSubscription(
+                    member_id=pk,
+                    newsletter=newsletter,
+                    source=NewsletterSubscription.Source.IMPORT,
+                )
+                for pk, status in statuses
+                for newsletter in defaults
+                if newsletter.visibility == Newsletter.Visibility.MEMBERS
+                or status != MemberStatus.FREE
+            ],
+            ignore_conflicts=True,
+        )
+    if unsubscribed:
+        NewsletterSubscription.objects.subscribed().filter(member_id__in=unsubscribed).update(
+            status=NewsletterSubscription.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+        )
+
+
+def members_receiving_email(sender: Any, member_ids: list[int], **kwargs: Any) -> set[int]:
+    """For the members export: who is on at least one newsletter."""
+    return set(
+        NewsletterSubscription.objects.subscribed()
+        .filter(member_id__in=member_ids)
+        .values_list("member_id", flat=True)
+    )
+
+
 def connect() -> None:
+    members_imported.connect(
+        apply_imported_email_choices, sender=Member, dispatch_uid="masthead.newsletters.import"
+    )
+    email_recipients_among.connect(
+        members_receiving_email, sender=Member, dispatch_uid="masthead.newsletters.export"
+    )
     member_created.connect(
         subscribe_created_member, sender=Member, dispatch_uid="masthead.newsletters.new_member"
     )
