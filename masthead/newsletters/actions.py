@@ -265,6 +265,7 @@ def create_send(
                 subject=(subject or page.title)[:255],
                 created_by=actor,
                 status=NewsletterSend.Status.QUEUED if live else NewsletterSend.Status.WAITING,
+                heartbeat_at=timezone.now() if live else None,
             )
     except IntegrityError:
         raise SendRefused(
@@ -291,7 +292,8 @@ def start_waiting_sends(*, page: object) -> list[NewsletterSend]:
         page=page, status=NewsletterSend.Status.WAITING
     ):
         send.status = NewsletterSend.Status.QUEUED
-        send.save(update_fields=["status"])
+        send.heartbeat_at = timezone.now()
+        send.save(update_fields=["status", "heartbeat_at"])
         _enqueue_preparation(send)
         started.append(send)
     return started

@@ -24,13 +24,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -265,20 +267,28 @@ def resume_stalled_sends(*, now: Any = None) -> list[int]:
 
     now = now or timezone.now()
     stall_after = timedelta(seconds=settings.MASTHEAD_NEWSLETTER_STALL_SECONDS)
+    in_progress = [
+        NewsletterSend.Status.QUEUED,
+        NewsletterSend.Status.PREPARING,
+        NewsletterSend.Status.SENDING,
+    ]
+    # While any send makes progress the workers are alive, and a quiet send is most
+    # likely waiting its turn in the queue: enqueuing its work again would only add
+    # duplicate tasks. Only a send quiet for much longer is resumed then (a batch lost
+    # with a worker that died while others carried on).
+    busy = NewsletterSend.objects.filter(
+        status__in=in_progress, heartbeat_at__gte=now - stall_after
+    ).exists()
+    quiet_since = now - (stall_after * 10 if busy else stall_after)
     stalled = NewsletterSend.objects.filter(
-        Q(heartbeat_at__lt=now - stall_after) | Q(heartbeat_at__isnull=True),
-        status__in=[
-            NewsletterSend.Status.QUEUED,
-            NewsletterSend.Status.PREPARING,
-            NewsletterSend.Status.SENDING,
-        ],
-        created_at__lt=now - stall_after,
+        Q(heartbeat_at__lt=quiet_since) | Q(heartbeat_at__isnull=True, created_at__lt=quiet_since),
+        status__in=in_progress,
     )
     resumed = []
     for send_id in stalled.values_list("pk", flat=True):
         NewsletterSend.objects.filter(pk=send_id).update(heartbeat_at=now)
         # Messages a dead worker left in "sending" at an ESP are not sent again.
-        _give_up_unconfirmed(send_id, older_than=now - stall_after)
+        _give_up_unconfirmed(send_id, older_than=quiet_since)
         with transaction.atomic():
             transaction.on_commit(lambda send_id=send_id: prepare_task.enqueue(send_id=send_id))
         resumed.append(send_id)
@@ -475,9 +485,18 @@ def _after_failure(
         result["retry"] += 1
 
 
+def touch_heartbeat(send_id: int, at: Any = None) -> None:
+    """Move the heartbeat forward (never back: a batch waiting to retry may have set it ahead)."""
+    NewsletterSend.objects.filter(pk=send_id).update(
+        heartbeat_at=Greatest(
+            Coalesce(F("heartbeat_at"), Value(at or timezone.now())), Value(at or timezone.now())
+        )
+    )
+
+
 def _heartbeat(send: NewsletterSend, count: int) -> None:
     if count % HEARTBEAT_EVERY == 0:
-        NewsletterSend.objects.filter(pk=send.pk).update(heartbeat_at=timezone.now())
+        touch_heartbeat(send.pk)
 
 
 def _still_sending(send: NewsletterSend) -> bool:
@@ -493,7 +512,20 @@ def deliver_through_backend(
     These backends have no "message complete" step to hang the claim on, so a row is
     marked sent first and put back if the backend raises: at most once.
     """
-    with get_connection() as connection:
+    backend = None
+    options: dict[str, Any] = {}
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+        # A send to thousands would bury the terminal in HTML: in development, bulk
+        # mail goes to files instead (one per batch), and the log says where.
+        backend = "django.core.mail.backends.filebased.EmailBackend"
+        options["file_path"] = str(Path(settings.DATA_DIR) / "outbox" / f"send-{send.pk}")
+        logger.info(
+            "newsletter send %s: %s messages written to %s",
+            send.pk,
+            len(deliveries),
+            options["file_path"],
+        )
+    with get_connection(backend, **options) as connection:
         for count, delivery in enumerate(deliveries, start=1):
             if count % HEARTBEAT_EVERY == 0 and not _still_sending(send):
                 return

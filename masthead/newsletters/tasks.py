@@ -21,13 +21,19 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**attempt, 3600))
 
 
-@task(queue_name="newsletters")
+# Below the default priority: with the database queue, a sign-in email enqueued during
+# a big send goes out before the send's remaining batches (RQ workers read the default
+# queue first).
+PRIORITY = -10
+
+
+@task(queue_name="newsletters", priority=PRIORITY)
 def prepare_send(send_id: int) -> None:
     """Render the send, choose its recipients and enqueue their batches."""
     delivery.prepare_send(send_id)
 
 
-@task(queue_name="newsletters")
+@task(queue_name="newsletters", priority=PRIORITY)
 def deliver_batch(send_id: int, batch: int, attempt: int = 0) -> None:
     """Deliver one batch; after a temporary failure, try again later, waiting longer."""
     try:
@@ -41,6 +47,8 @@ def deliver_batch(send_id: int, batch: int, attempt: int = 0) -> None:
             )
             return
         logger.info("send %s batch %s: %s; retrying", send_id, batch, error)
+        # Not a stalled send: keep the scheduler from resuming it before the retry is due.
+        delivery.touch_heartbeat(send_id, at=timezone.now() + retry_delay(attempt))
         if default_task_backend.supports_defer:
             deliver_batch.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
                 send_id=send_id, batch=batch, attempt=attempt + 1

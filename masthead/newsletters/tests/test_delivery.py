@@ -359,3 +359,49 @@ def test_unsubscribing_is_recorded_and_repeating_it_changes_nothing(
     subscription = NewsletterSubscription.objects.get(member=member, newsletter=daily)
     assert subscription.status == "unsubscribed" and subscription.unsubscribed_at is not None
     assert member.events.filter(kind="newsletter_unsubscribed").count() == 1
+
+
+def test_a_send_waiting_to_retry_or_waiting_its_turn_is_not_resumed(
+    home: Any, daily: Newsletter, subscriber: Callable[..., Member]
+) -> None:
+    subscriber("patient@example.org")
+    now = timezone.now()
+    waiting_to_retry = actions.create_send(page=story(home, slug="retry"), newsletter=daily)
+    NewsletterSend.objects.filter(pk=waiting_to_retry.pk).update(
+        status=NewsletterSend.Status.SENDING, created_at=now - timedelta(hours=1)
+    )
+    # A batch deferred for ten minutes set the heartbeat ahead to its retry time.
+    delivery.touch_heartbeat(waiting_to_retry.pk, at=now + timedelta(minutes=10))
+    delivery.touch_heartbeat(waiting_to_retry.pk)  # progress elsewhere never moves it back
+    assert delivery.resume_stalled_sends(now=now + timedelta(minutes=5)) == []
+
+    # Another send is making progress: a send quiet for a few minutes is waiting its turn.
+    in_line = actions.create_send(page=story(home, slug="in-line"), newsletter=daily)
+    NewsletterSend.objects.filter(pk=in_line.pk).update(heartbeat_at=now - timedelta(minutes=5))
+    assert delivery.resume_stalled_sends(now=now) == []
+    # Quiet for far longer than that, it is resumed even while others progress.
+    NewsletterSend.objects.filter(pk=in_line.pk).update(heartbeat_at=now - timedelta(hours=1))
+    assert delivery.resume_stalled_sends(now=now) == [in_line.pk]
+
+
+def test_in_development_bulk_mail_goes_to_files_not_the_terminal(
+    settings: Any,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    home: Any,
+    daily: Newsletter,
+    subscriber: Callable[..., Member],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.DATA_DIR = tmp_path
+    for i in range(3):
+        subscriber(f"dev{i}@example.org")
+
+    send = send_now(django_capture_on_commit_callbacks, story(home), daily)
+
+    assert send.status == NewsletterSend.Status.SENT
+    assert "dev0@example.org" not in capsys.readouterr().out
+    (written,) = (tmp_path / "outbox" / f"send-{send.pk}").iterdir()
+    text = written.read_text()
+    assert all(f"dev{i}@example.org" in text for i in range(3))
