@@ -268,11 +268,12 @@ def with_subscriber_counts(newsletters: QuerySet[Newsletter]) -> QuerySet[Newsle
     """Subscribed members per newsletter, split free and paying, in the same query."""
     subscribed = Q(subscriptions__status=NewsletterSubscription.Status.SUBSCRIBED)
     free = Q(subscriptions__member__status=MemberStatus.FREE)
+    # Meta.ordering is dropped from aggregating queries: order explicitly.
     return newsletters.annotate(
         subscriber_count=Count("subscriptions", filter=subscribed),
         free_count=Count("subscriptions", filter=subscribed & free),
         paying_count=Count("subscriptions", filter=subscribed & ~free),
-    )
+    ).order_by(*Newsletter._meta.ordering)
 
 
 # Laid out in its own units, as the members panel's tier chart is: it has text.
@@ -481,9 +482,13 @@ def audience_table() -> list[dict[str, Any]]:
         subscriptions__member__email__in=suppressed_emails()
     )
     free = Q(subscriptions__member__status=MemberStatus.FREE)
-    rows = Newsletter.objects.active().annotate(
-        free_reach=Count("subscriptions", filter=subscribed & free),
-        paying_reach=Count("subscriptions", filter=subscribed & ~free),
+    rows = (
+        Newsletter.objects.active()
+        .annotate(
+            free_reach=Count("subscriptions", filter=subscribed & free),
+            paying_reach=Count("subscriptions", filter=subscribed & ~free),
+        )
+        .order_by(*Newsletter._meta.ordering)
     )
     table = []
     for newsletter in rows:

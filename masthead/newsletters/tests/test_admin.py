@@ -756,3 +756,15 @@ def test_a_scheduled_article_says_when_it_goes_live(
     draft.save_revision(user=staff, approved_go_live_at=go_live)
     page = staff_client.get(send_url(draft)).content.decode()
     assert "Scheduled to be published on" in page
+
+
+@pytest.mark.django_db
+def test_subscriber_overviews_follow_the_newsletters_sort_order() -> None:
+    from masthead.newsletters.admin_views import audience_table, with_subscriber_counts
+
+    Newsletter.objects.all().delete()
+    later = Newsletter.objects.create(name="A weekly", slug="a-weekly", sort_order=2)
+    first = Newsletter.objects.create(name="Z daily", slug="z-daily", sort_order=1)
+    expected = [first, later]
+    assert list(with_subscriber_counts(Newsletter.objects.all())) == expected
+    assert [row["newsletter"] for row in audience_table()] == expected
