@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -781,11 +781,8 @@ def _rows_for(members: list[Member]) -> Iterator[list[str]]:
         if name not in names:
             names.append(name)
     # Newsletter subscriptions belong to the newsletters app, which answers the signal.
-    answers = [
-        answer
-        for _receiver, answer in signals.email_recipients_among.send(sender=Member, member_ids=pks)
-        if isinstance(answer, set)
-    ]
+    replies = signals.email_recipients_among.send(sender=Member, member_ids=pks)
+    answers = [cast(set[int], answer) for _receiver, answer in replies if isinstance(answer, set)]
     receiving = set().union(*answers) if answers else set(pks)
     for member in members:
         yield member_row(

@@ -273,7 +273,7 @@ def with_subscriber_counts(newsletters: QuerySet[Newsletter]) -> QuerySet[Newsle
         subscriber_count=Count("subscriptions", filter=subscribed),
         free_count=Count("subscriptions", filter=subscribed & free),
         paying_count=Count("subscriptions", filter=subscribed & ~free),
-    ).order_by(*Newsletter._meta.ordering)
+    ).order_by("sort_order", "name")
 
 
 # Laid out in its own units, as the members panel's tier chart is: it has text.
@@ -488,7 +488,7 @@ def audience_table() -> list[dict[str, Any]]:
             free_reach=Count("subscriptions", filter=subscribed & free),
             paying_reach=Count("subscriptions", filter=subscribed & ~free),
         )
-        .order_by(*Newsletter._meta.ordering)
+        .order_by("sort_order", "name")
     )
     table = []
     for newsletter in rows:

@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -222,9 +223,7 @@ def enqueue_remaining_batches(send: NewsletterSend) -> list[int]:
         .distinct()
     )
     for batch in batches:
-        transaction.on_commit(
-            lambda batch=batch: deliver_batch.enqueue(send_id=send.pk, batch=batch)
-        )
+        transaction.on_commit(partial(deliver_batch.enqueue, send_id=send.pk, batch=batch))
     return batches
 
 
@@ -290,7 +289,7 @@ def resume_stalled_sends(*, now: Any = None) -> list[int]:
         # Messages a dead worker left in "sending" at an ESP are not sent again.
         _give_up_unconfirmed(send_id, older_than=quiet_since)
         with transaction.atomic():
-            transaction.on_commit(lambda send_id=send_id: prepare_task.enqueue(send_id=send_id))
+            transaction.on_commit(partial(prepare_task.enqueue, send_id=send_id))
         resumed.append(send_id)
         logger.warning("newsletter send %s stalled; resuming it", send_id)
     return resumed
@@ -394,7 +393,7 @@ def deliver_batch(send_id: int, batch: int) -> dict[str, int]:
         return {}
     deliveries = list(
         send.deliveries.filter(batch=batch, status=Delivery.Status.QUEUED)
-        .exclude(member_id=None)
+        .exclude(member__isnull=True)
         .order_by("pk")
     )
     # Addresses suppressed since the recipients were chosen are skipped too.
@@ -530,7 +529,10 @@ def deliver_through_backend(
             if count % HEARTBEAT_EVERY == 0 and not _still_sending(send):
                 return
             message = build_message(
-                send, delivery, member_uuid=uuids[delivery.member_id], connection=connection
+                send,
+                delivery,
+                member_uuid=uuids[cast(int, delivery.member_id)],
+                connection=connection,
             )
             if not _claim(delivery):
                 continue
@@ -558,7 +560,9 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 def _data_bytes(message: EmailMultiAlternatives) -> bytes:
     """The message as SMTP DATA: CRLF line ends, leading dots doubled (RFC 5321 4.5.2)."""
-    data = _EOL.sub(b"\r\n", message.message().as_bytes(linesep="\r\n"))
+    # Django's message classes take ``linesep``; the stubs describe the standard library's.
+    raw = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+    data = _EOL.sub(b"\r\n", raw)
     data = _LEADING_DOT.sub(b"..", data)
     return data if data.endswith(b"\r\n") else data + b"\r\n"
 
@@ -654,13 +658,15 @@ def deliver_over_smtp(
         for count, delivery in enumerate(deliveries, start=1):
             if count % HEARTBEAT_EVERY == 0 and not _still_sending(send):
                 return
-            message = build_message(send, delivery, member_uuid=uuids[delivery.member_id])
+            message = build_message(
+                send, delivery, member_uuid=uuids[cast(int, delivery.member_id)]
+            )
             try:
                 outcome, code, text = connection.send(
                     sender=newsletter_envelope_sender(send.newsletter),
                     recipient=delivery.email,
                     data=_data_bytes(message),
-                    claim=lambda delivery=delivery: _claim(delivery),
+                    claim=partial(_claim, delivery),
                 )
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPException, OSError) as error:
                 # The connection broke. If the row was claimed the message may have

@@ -54,7 +54,7 @@ _task_state = threading.local()
 def _stack() -> list[object]:
     if not hasattr(_task_state, "timezones"):
         _task_state.timezones = []
-    return _task_state.timezones  # type: ignore[no-any-return]
+    return _task_state.timezones
 
 
 def activate_site_timezone_for_task(**kwargs: object) -> None:
