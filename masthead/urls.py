@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("members/", include("masthead.membership.urls")),
+    path("webhooks/email/", include("masthead.newsletters.tracking")),
     path("", include("masthead.newsletters.urls")),
     path("", include("masthead.publishing.urls")),
 ]
