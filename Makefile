@@ -64,6 +64,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.newsletter_send
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var node_modules

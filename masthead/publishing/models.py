@@ -66,6 +66,8 @@ RESERVED_SLUGS = frozenset(
         "unsubscribe",
         "account",
         "api",
+        "email",
+        "webhooks",
     }
 )
 
