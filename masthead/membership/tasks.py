@@ -346,7 +346,12 @@ def send_gift_purchased_email(*, gift_id: int) -> None:
     from . import actions
 
     with transaction.atomic():
-        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        gift = (
+            Gift.objects.select_for_update(of=("self",))
+            .select_related("tier")
+            .filter(pk=gift_id)
+            .first()
+        )
         if gift is None or gift.receipt_emailed_at is not None:
             return
         if gift.status in (Gift.Status.PENDING_PAYMENT, Gift.Status.REFUNDED):
@@ -367,7 +372,12 @@ def send_gift_received_email(*, gift_id: int) -> None:
     from . import actions
 
     with transaction.atomic():
-        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        gift = (
+            Gift.objects.select_for_update(of=("self",))
+            .select_related("tier")
+            .filter(pk=gift_id)
+            .first()
+        )
         # Only a gift the job or the return page marked sent; one redeemed meanwhile (the
         # buyer passed the link on after all) or refunded needs no email.
         if (
@@ -396,7 +406,12 @@ def send_gift_received_email(*, gift_id: int) -> None:
 def send_gift_redeemed_email(*, gift_id: int) -> None:
     """Tell the buyer their gift was redeemed, without saying by which address."""
     with transaction.atomic():
-        gift = Gift.objects.select_for_update().select_related("tier").filter(pk=gift_id).first()
+        gift = (
+            Gift.objects.select_for_update(of=("self",))
+            .select_related("tier")
+            .filter(pk=gift_id)
+            .first()
+        )
         if gift is None or gift.status != Gift.Status.REDEEMED:
             return
         if _already_sent(gift, GIFT_REDEEMED_SENT, "buyer"):
@@ -421,7 +436,7 @@ def send_support_receipt_email(*, payment_id: int) -> None:
 
     with transaction.atomic():
         payment = (
-            Payment.objects.select_for_update()
+            Payment.objects.select_for_update(of=("self",))
             .select_related("member")
             .filter(pk=payment_id)
             .first()

@@ -22,9 +22,9 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 # Below the default priority: with the database queue, a sign-in email enqueued during
-# a big send goes out before the send's remaining batches (RQ workers read the default
-# queue first).
-PRIORITY = -10
+# a big send goes out before the send's remaining batches. RQ has no priorities (its
+# backend refuses them); its workers read the default queue before this one instead.
+PRIORITY = -10 if default_task_backend.supports_priority else 0
 
 
 @task(queue_name="newsletters", priority=PRIORITY)

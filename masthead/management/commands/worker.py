@@ -72,8 +72,11 @@ class Command(BaseCommand):
             worker.run()
         elif type(backend).__name__ == "RQBackend":
             names = settings.TASK_QUEUES if queues == "*" else queues.split(",")
-            # The scheduler runs deferred jobs: retries of newsletter batches wait with it.
-            call_command("rqworker", *names, with_scheduler=True)
+            # django-tasks' own job class runs the task's function (RQ's would try to call
+            # the Task object); the scheduler runs deferred jobs (newsletter retries).
+            call_command(
+                "rqworker", *names, job_class="django_tasks_rq.backend.Job", with_scheduler=True
+            )
         else:
             # Immediate backend: tasks run where they are enqueued; only the
             # scheduler has work here, so wait for Ctrl-C.

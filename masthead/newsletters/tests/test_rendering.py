@@ -485,7 +485,7 @@ def test_personalise_escapes_the_html_part_and_replaces_every_occurrence() -> No
 
 @pytest.mark.parametrize(
     ("accent", "expected"),
-    [("#B3261E", "#b3261e"), ("#FFE600", "#1a1a1a"), ("not a colour", "#1a1a1a")],
+    [("#B3261E", "#b3261e"), ("#FFE600", "#1a1a1a"), ("red", "#1a1a1a")],
 )
 def test_the_button_keeps_the_site_accent_only_when_white_text_on_it_is_readable(
     home: Any, site: Any, newsletter: Newsletter, accent: str, expected: str

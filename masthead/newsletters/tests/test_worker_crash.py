@@ -105,12 +105,15 @@ def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         PYTHONUNBUFFERED="1",
     )
     database = os.environ.get("MASTHEAD_DATABASE_URL", "")
-    created = ""
+    created = maintenance = ""
     if database.startswith("postgres"):
         import psycopg
 
         created = f"masthead_crash_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(database, autocommit=True) as connection:
+        # The URL names a database the test runner never creates (it makes test_<name>):
+        # create and drop through the server's maintenance database.
+        maintenance = database.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(maintenance, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{created}"')
         env["MASTHEAD_DATABASE_URL"] = database.rsplit("/", 1)[0] + f"/{created}"
     redis_url = os.environ.get("MASTHEAD_REDIS_URL", "")
@@ -124,7 +127,7 @@ def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         if created:
             import psycopg
 
-            with psycopg.connect(database, autocommit=True) as connection:
+            with psycopg.connect(maintenance, autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
         if redis_url:
             import redis
