@@ -321,8 +321,8 @@ def list_id(newsletter: Newsletter) -> str:
 
 
 def manage_url(member_uuid: Any) -> str:
-    path = reverse("newsletters:unsubscribe")
-    return f"{settings.MASTHEAD_SITE_URL}{path}?{tokens.unsubscribe_query(member_uuid)}"
+    """The preferences page: an unsubscribe link that names no newsletter."""
+    return tokens.unsubscribe_url(member_uuid)
 
 
 def build_message(
@@ -345,20 +345,41 @@ def build_message(
     )
     domain = urlsplit(settings.MASTHEAD_SITE_URL).hostname or "localhost"
     newsletter = send.newsletter
-    message = EmailMultiAlternatives(
+    return newsletter_email(
+        newsletter,
         subject=send.subject,
-        body=text,
-        from_email=sender_address(newsletter),
-        to=[formataddr((delivery.name, delivery.email)) if delivery.name else delivery.email],
-        reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
+        text=text,
+        html=html,
+        to=formataddr((delivery.name, delivery.email)) if delivery.name else delivery.email,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": list_id(newsletter),
             # One id per recipient and send: a resent copy is recognisable as the same.
             "Message-ID": f"<{send.uuid}.{delivery.pk}@{domain}>",
             "Precedence": "bulk",
         },
+        connection=connection,
+    )
+
+
+def newsletter_email(
+    newsletter: Newsletter,
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    to: str,
+    headers: dict[str, str],
+    connection: Any = None,
+) -> EmailMultiAlternatives:
+    """One email from a newsletter: its sender, reply-to and ``List-Id``, both parts."""
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender_address(newsletter),
+        to=[to],
+        reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
+        headers={**headers, "List-Id": list_id(newsletter)},
         connection=connection,
     )
     message.attach_alternative(html, "text/html")
@@ -735,15 +756,15 @@ def send_test_email(
     html, text = personalise(rendered, name="", unsubscribe_url=placeholder, manage_url=placeholder)
     messages = []
     for email in emails:
-        message = EmailMultiAlternatives(
-            subject=f"[Test] {subject or page.title}",
-            body=text,
-            from_email=sender_address(newsletter),
-            to=[email],
-            reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
-            headers={"List-Id": list_id(newsletter)},
+        messages.append(
+            newsletter_email(
+                newsletter,
+                subject=f"[Test] {subject or page.title}",
+                text=text,
+                html=html,
+                to=email,
+                headers={},
+            )
         )
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
     with get_connection() as connection:
         return connection.send_messages(messages) or 0

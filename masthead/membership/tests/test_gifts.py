@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -585,26 +586,21 @@ def test_two_readers_redeeming_one_gift_at_the_same_moment_get_it_once(
     make_member: Any,
     member_client: Any,
 ) -> None:
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from django.db import connection
 
-    from django.db import connection, connections
+    from .test_payments_concurrency import all_at_once
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
     gift = _paid_gift(supporter)
     clients = [member_client(make_member(f"reader{n}@example.org")) for n in range(4)]
-    barrier = threading.Barrier(len(clients))
-
-    def redeem(client: Client) -> int:
-        try:
-            barrier.wait(timeout=10)
-            return client.post(REDEEM, {"action": "redeem", "code": gift.reveal_code()}).status_code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        statuses = sorted(pool.map(redeem, clients))
+    code = gift.reveal_code()
+    statuses = sorted(
+        response.status_code
+        for response in all_at_once(
+            [partial(client.post, REDEEM, {"action": "redeem", "code": code}) for client in clients]
+        )
+    )
     assert statuses == [302, 400, 400, 400]
     assert Membership.objects.filter(source=Membership.Source.GIFT).count() == 1
     gift.refresh_from_db()
