@@ -44,6 +44,7 @@ from masthead.identifiers import ghost_id_field
 from masthead.membership.access import Reader, Visibility, can_read
 
 from .blocks import ArticleBodyBlock, NavigationBlock, PageBodyBlock
+from .plain_text import paywall_position, split_text
 from .reading_time import count_words, display_minutes, reading_time_minutes
 
 # Slugs the site itself routes; a page with one of these would be unreachable.
@@ -68,6 +69,11 @@ RESERVED_SLUGS = frozenset(
         "api",
         "email",
         "webhooks",
+        "corrections",
+        "atom",
+        "feed.json",
+        "robots.txt",
+        "share",
     }
 )
 
@@ -487,6 +493,34 @@ class ArticlePage(Page):
     # A copy of Wagtail's first_published_at on this table, so listings can walk an
     # index of (format or section, time) instead of sorting the whole archive.
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Ghost's social and canonical overrides, under Ghost's names. Empty means "derive it":
+    # from the SEO title and description, the standfirst and the lead image.
+    canonical_url = models.URLField(
+        _("canonical URL"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Only when this story was first published elsewhere: that address."),
+    )
+    og_title = models.CharField(_("Facebook title"), max_length=300, blank=True)
+    og_description = models.CharField(_("Facebook description"), max_length=500, blank=True)
+    og_image = models.ForeignKey(
+        Photo,
+        verbose_name=_("Facebook image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    twitter_title = models.CharField(_("X (Twitter) title"), max_length=300, blank=True)
+    twitter_description = models.CharField(_("X (Twitter) description"), max_length=500, blank=True)
+    twitter_image = models.ForeignKey(
+        Photo,
+        verbose_name=_("X (Twitter) image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     ghost_id = ghost_id_field()
 
     objects = ArticlePageManager()
@@ -515,9 +549,25 @@ class ArticlePage(Page):
     ]
     promote_panels: ClassVar[list[Any]] = [
         *Page.promote_panels,
+        FieldPanel("canonical_url"),
         FieldPanel("tags"),
         FieldPanel("is_featured"),
         FieldPanel("email_only"),
+        MultiFieldPanel(
+            [
+                FieldPanel("og_title"),
+                FieldPanel("og_description"),
+                FieldPanel("og_image"),
+                FieldPanel("twitter_title"),
+                FieldPanel("twitter_description"),
+                FieldPanel("twitter_image"),
+            ],
+            heading=_("Social cards"),
+            help_text=_(
+                "Leave empty to use the headline, the standfirst and the lead image; a story "
+                "without a lead image gets a generated card."
+            ),
+        ),
     ]
     settings_panels: ClassVar[list[Any]] = [
         MultiFieldPanel(
@@ -582,6 +632,11 @@ class ArticlePage(Page):
                 "reading_time",
             }
         super().save(*args, **kwargs)
+        # Wagtail's draft saves name their fields and leave the live body in the row; only
+        # a save that writes the body, the visibility or the live flag changes what the
+        # gated part of the live article says.
+        if update_fields is None or {"body", "live", "visibility"} & set(update_fields):
+            GatedText.sync(self)
 
     def clean(self) -> None:
         super().clean()
@@ -653,10 +708,7 @@ class ArticlePage(Page):
     @property
     def paywall_index(self) -> int | None:
         """Position of the first “Free preview ends here” block, if the body has one."""
-        for position, block in enumerate(self.body.raw_data):
-            if block["type"] == "paywall":
-                return position
-        return None
+        return paywall_position(self.body.raw_data)
 
     @property
     def free_preview(self) -> list[Any]:
@@ -671,16 +723,13 @@ class ArticlePage(Page):
 
     @property
     def public_text(self) -> str:
-        """Plain text of the free preview, for search indexing and excerpts."""
-        parts = []
-        for block in self.free_preview:
-            if block.block_type == "paragraph":
-                parts.append(strip_tags(block.value.source))
-            elif block.block_type in {"heading", "editors_note"}:
-                parts.append(strip_tags(str(block.value.get("text") or "")))
-            elif block.block_type == "pull_quote":
-                parts.append(strip_tags(str(block.value.get("quote") or "")))
-        return "\n".join(part for part in parts if part)
+        """Plain text of the free preview: what the article's own search entry holds."""
+        return split_text(self.body.raw_data, visibility=self.visibility)[0]
+
+    @property
+    def gated_text(self) -> str:
+        """Plain text beyond the free preview; indexed apart, as ``GatedText``."""
+        return split_text(self.body.raw_data, visibility=self.visibility)[1]
 
     @property
     def excerpt(self) -> str:
@@ -746,6 +795,40 @@ class ArticlePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(article_page_context(self, access=access, request=request))
         return context
+
+
+class GatedText(index.Indexed, models.Model):
+    """The words of a live gated article beyond its free preview, indexed on their own.
+
+    The article's own search entry holds only what every reader may read. Keeping the rest
+    in a separate entry lets search match it for the readers who may read the article and
+    for no one else: search asks ``ArticlePage.can_be_read_by`` before it counts a match
+    here (decision 0016).
+    """
+
+    article = models.OneToOneField(
+        ArticlePage, on_delete=models.CASCADE, primary_key=True, related_name="gated_part"
+    )
+    text = models.TextField()
+
+    search_fields: ClassVar[list[Any]] = [index.SearchField("text")]
+
+    class Meta:
+        verbose_name = _("gated text")
+
+    def __str__(self) -> str:
+        return f"gated text of article {self.article_id}"
+
+    @classmethod
+    def sync(cls, article: ArticlePage) -> None:
+        """Store what ``article`` gates now: its gated text while live, else nothing."""
+        text = article.gated_text if article.live else ""
+        if text:
+            cls.objects.update_or_create(article=article, defaults={"text": text})
+        else:
+            # One by one (not a bulk delete) so the search index drops the entry too.
+            for row in cls.objects.filter(article=article):
+                row.delete()
 
 
 class ArticleAuthor(Orderable):
@@ -948,6 +1031,30 @@ class SiteSettings(ClusterableModel, BaseSiteSetting):
     bluesky_url = models.URLField(_("Bluesky"), blank=True)
     tiktok_url = models.URLField(_("TikTok"), blank=True)
     linkedin_url = models.URLField(_("LinkedIn"), blank=True)
+    corrections_policy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("How the newsroom corrects its mistakes; search engines are told of it."),
+    )
+    ethics_policy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The newsroom's editorial standards and ethics."),
+    )
+    share_image = models.ForeignKey(
+        Photo,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Shown when the home, a tag or an author page is shared."),
+    )
 
     edit_handler = TabbedInterface(
         [
@@ -981,6 +1088,14 @@ class SiteSettings(ClusterableModel, BaseSiteSetting):
                     FieldPanel("linkedin_url"),
                 ],
                 heading=_("Social"),
+            ),
+            ObjectList(
+                [
+                    FieldPanel("corrections_policy_page"),
+                    FieldPanel("ethics_policy_page"),
+                    FieldPanel("share_image"),
+                ],
+                heading=_("Standards and sharing"),
             ),
         ]
     )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,4 +9,12 @@ urlpatterns = [
     path("author/<slug:slug>/", views.author_page, name="author"),
     path("news-feed/", views.news_feed, name="news_feed"),
     path("search/", views.search, name="search"),
+    # RSS, Atom and JSON Feed for the site, tags and authors.
+    path("", include("masthead.publishing.feeds")),
+    # The corrections archive and its feed.
+    path("", include("masthead.publishing.corrections")),
+    # Sitemaps, the Google News sitemap and robots.txt.
+    path("", include("masthead.publishing.sitemaps")),
+    # Generated share images for social cards.
+    path("", include("masthead.publishing.social")),
 ]

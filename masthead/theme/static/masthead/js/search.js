@@ -1,0 +1,1 @@
+/* Search-as-you-type for the header search box. */
