@@ -18,38 +18,37 @@ so gated text cannot reach the preview email through a template.
 from __future__ import annotations
 
 import html
-import logging
 import re
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 import css_inline
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from inscriptis import get_text  # type: ignore[import-untyped]
 from inscriptis.model.config import ParserConfig  # type: ignore[import-untyped]
 from inscriptis.model.tag import CustomHtmlTagHandlerMapping  # type: ignore[import-untyped]
-from wagtail.embeds.models import Embed
-from wagtail.images.models import SourceImageIOError
-from wagtail.models import Page, Site
-from wagtail.rich_text import expand_db_html
+from wagtail.models import Site
 
 from masthead.membership.access import Visibility
 from masthead.membership.models import MembershipSettings
-from masthead.publishing.blocks import parse_video_url
 from masthead.publishing.models import ArticlePage, Photo, SiteSettings, colour_validator
+from masthead.publishing.portable import (
+    absolute_url,
+    absolutise_html,
+    figure,
+    page_url,
+    portable_blocks,
+    rich_html,
+)
 
 from .models import Delivery, Newsletter
-
-logger = logging.getLogger(__name__)
 
 # Replaced per recipient by ``personalise``. Made of characters that neither HTML escaping
 # nor URL handling changes, so they come out of templates and the inliner as they went in.
@@ -64,7 +63,6 @@ COLUMN_WIDTH = 552
 RENDITION_FILTER = "width-1200"
 
 DEFAULT_ACCENT = "#1a1a1a"
-_VIDEO_PROVIDERS = {"youtube": "YouTube", "vimeo": "Vimeo"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,9 @@ def render_article_email(
         text = render_to_string("newsletters/email/article.txt", context)
     return RenderedEmail(
         subject=subject,
-        html=inline_css(absolutise_html(document, base=article_url)),
+        html=inline_css(
+            absolutise_html(document, base=article_url, keep_prefix=_PLACEHOLDER_PREFIX)
+        ),
         text=tidy_text(text),
     )
 
@@ -158,51 +158,6 @@ def personalise(
         .replace(NAME, name)
     )
     return html_part, text_part
-
-
-# --- Addresses ---------------------------------------------------------------------------------
-
-_URL_ATTRIBUTE = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-
-
-def absolute_url(url: str, *, base: str = "") -> str:
-    """``url`` as an email needs it: site paths on ``MASTHEAD_SITE_URL``, the rest kept.
-
-    Relative addresses and fragments resolve against ``base`` (the article). Addresses
-    with a scheme a mail client should not follow (``javascript:``) become ``base``.
-    """
-    url = url.strip()
-    site_url = settings.MASTHEAD_SITE_URL
-    if url.startswith(_PLACEHOLDER_PREFIX):
-        return url
-    if scheme := _SCHEME.match(url):
-        return url if scheme.group(1).lower() in _SAFE_SCHEMES else (base or site_url + "/")
-    if url.startswith("//"):
-        return "https:" + url
-    if url.startswith("/"):
-        return site_url + url
-    return urljoin(base or site_url + "/", url)
-
-
-def absolutise_html(markup: str, *, base: str) -> str:
-    """Every ``href`` and ``src`` in ``markup`` made absolute with ``absolute_url``."""
-
-    def replace(match: re.Match[str]) -> str:
-        attribute, quote, value = match.groups()
-        url = absolute_url(html.unescape(value), base=base)
-        return f"{attribute}{quote}{html.escape(url)}{quote}"
-
-    return _URL_ATTRIBUTE.sub(replace, markup)
-
-
-def page_url(page: Page) -> str:
-    """The page's absolute address on ``MASTHEAD_SITE_URL``, or "" if it has none."""
-    parts = page.get_url_parts()
-    if not parts or not parts[2]:
-        return ""
-    return absolute_url(parts[2])
 
 
 # --- CSS and text ------------------------------------------------------------------------------
@@ -292,28 +247,22 @@ def _figure(
     image: Photo | None, *, alt: str, base: str, caption: str = "", credit: str = "", link: str = ""
 ) -> dict[str, Any] | None:
     """An image for the email: one rendition, absolute, at most the column's width."""
-    if image is None:
-        return None
-    try:
-        rendition = image.get_rendition(RENDITION_FILTER)
-    except (SourceImageIOError, OSError):
-        # A missing file must not stop a send; the email goes out without the picture.
-        logger.warning("Image %s has no readable file; left out of the email", image.pk)
-        return None
-    return {
-        "src": absolute_url(rendition.url, base=base),
-        "width": min(rendition.width, COLUMN_WIDTH),
-        "alt": alt,
-        "caption": caption,
-        "credit": credit,
-        "link": link,
-    }
+    return figure(
+        image,
+        alt=alt,
+        base=base,
+        caption=caption,
+        credit=credit,
+        link=link,
+        rendition_filter=RENDITION_FILTER,
+        max_width=COLUMN_WIDTH,
+    )
 
 
 def _rich_text(source: str, *, base: str) -> tuple[SafeString, str]:
     """Rich text from the database as absolute email HTML, and as plain text."""
-    markup = absolutise_html(expand_db_html(source or ""), base=base)
-    return mark_safe(markup), html_to_text(markup)  # noqa: S308  editors' rich text, cleaned by Wagtail
+    markup = rich_html(source, base=base)
+    return markup, html_to_text(markup)
 
 
 def _article(page: ArticlePage, *, newsletter: Newsletter, article_url: str) -> dict[str, Any]:
@@ -346,89 +295,14 @@ def email_blocks(blocks: list[Any], *, base: str) -> list[dict[str, Any]]:
     Each item has ``kind``, ``template`` (``newsletters/email/blocks/<kind>.html``)
     and the fields its template and the text template show.
     """
-    prepared = []
-    for block in blocks:
-        item = _email_block(block.block_type, block.value, base=base)
-        if item is not None:
-            item["kind"] = block.block_type
-            item["template"] = f"newsletters/email/blocks/{block.block_type}.html"
-            prepared.append(item)
+    prepared = portable_blocks(
+        blocks, base=base, rendition_filter=RENDITION_FILTER, max_width=COLUMN_WIDTH
+    )
+    for item in prepared:
+        item["template"] = f"newsletters/email/blocks/{item['kind']}.html"
+        if "html" in item:
+            item["text"] = html_to_text(item["html"])
     return prepared
-
-
-def _email_block(kind: str, value: Any, *, base: str) -> dict[str, Any] | None:
-    if kind == "paragraph":
-        markup, text = _rich_text(value.source, base=base)
-        return {"html": markup, "text": text}
-    if kind == "heading":
-        return {"text": value["text"], "level": "h3" if value["level"] == "h3" else "h2"}
-    if kind == "image":
-        image = value["image"]
-        if image is None:
-            return None
-        figure = _figure(
-            image,
-            alt=value["alt_text"] or image.alt_text,
-            base=base,
-            caption=value["caption"] or image.caption,
-            credit=value["credit"] or image.credit,
-        )
-        return {"figure": figure} if figure else None
-    if kind == "pull_quote":
-        return {"quote": value["quote"], "attribution": value["attribution"]}
-    if kind == "editors_note":
-        markup, text = _rich_text(value["text"].source, base=base)
-        return {"html": markup, "text": text}
-    if kind == "embed":
-        return _embed(value, base=base)
-    if kind == "video":
-        return _video(value, base=base)
-    if kind == "read_also":
-        article = value["article"]
-        url = page_url(article) if article is not None and article.live else ""
-        if not url:
-            return None
-        return {"label": value["label"], "title": article.title, "url": url}
-    if kind == "membership_drive":
-        # The drive's live counter needs the web page; the email invites readers to join.
-        return {"url": absolute_url(reverse("membership:join"))}
-    # The paywall marker, the community counter and unknown blocks have nothing to show.
-    return None
-
-
-def _embed(value: Any, *, base: str) -> dict[str, Any] | None:
-    """An embedded post as a link: mail clients run no players or scripts.
-
-    The title and provider come from Wagtail's embed cache only, with no request to the
-    provider; nor is the provider's thumbnail shown, as loading it would tell the
-    provider who opened the email (the site, too, loads nothing from them before a click).
-    """
-    embed = value["embed"]
-    url = absolute_url(embed.url, base=base) if embed else ""
-    if not url:
-        return None
-    cached = Embed.objects.filter(url=embed.url).order_by("-last_updated").first()
-    return {
-        "url": url,
-        "title": cached.title if cached else "",
-        "provider": cached.provider_name if cached else "",
-        "caption": value["caption"],
-    }
-
-
-def _video(value: Any, *, base: str) -> dict[str, Any] | None:
-    parsed = parse_video_url(value["url"])
-    if parsed is None:
-        return None
-    url = absolute_url(value["url"], base=base)
-    poster = _figure(value["poster"], alt=value["title"], base=base, link=url)
-    return {
-        "url": url,
-        "title": value["title"],
-        "caption": value["caption"],
-        "provider": _VIDEO_PROVIDERS[parsed[0]],
-        "poster": poster,
-    }
 
 
 def _notes(page: ArticlePage, *, base: str) -> list[dict[str, Any]]:
