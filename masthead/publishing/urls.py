@@ -9,6 +9,7 @@ urlpatterns = [
     path("author/<slug:slug>/", views.author_page, name="author"),
     path("news-feed/", views.news_feed, name="news_feed"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
     # RSS, Atom and JSON Feed for the site, tags and authors.
     path("", include("masthead.publishing.feeds")),
     # The corrections archive and its feed.

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 
-from .listings import listing_batch, live_articles, published_articles, site_for
+from masthead.membership.middleware import current_reader
+
+from . import search as search_logic
+from .listings import listing_batch, live_articles, site_for
 from .models import Author, Tag, tagged_with
 from .paging import Batch
 
@@ -68,35 +72,49 @@ def news_feed(request: HttpRequest) -> HttpResponse:
     )
 
 
-SEARCH_PAGE_SIZE = 20
-SEARCH_MAX_QUERY = 200
-SEARCH_MAX_PAGE = 500
-
-
 def search(request: HttpRequest) -> HttpResponse:
-    """Full-text search over published articles, most relevant first."""
-    # PostgreSQL cannot store a NUL character even in a query parameter.
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
-    try:
-        page_number = min(SEARCH_MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
-    except ValueError:
-        page_number = 1  # a malformed page number means the first page
-    results: list[Any] = []
-    has_next = False
-    if query:
-        start = (page_number - 1) * SEARCH_PAGE_SIZE
-        site = site_for(request)
-        found = list(
-            published_articles(site).search(query, operator="and")[
-                start : start + SEARCH_PAGE_SIZE + 1
-            ]
-        )
-        has_next = len(found) > SEARCH_PAGE_SIZE and page_number < SEARCH_MAX_PAGE
-        ids = [article.pk for article in found[:SEARCH_PAGE_SIZE]]
-        cards = {a.pk: a for a in live_articles(site).filter(pk__in=ids)}
-        results = [cards[pk] for pk in ids if pk in cards]
-    return TemplateResponse(
+    """Full-text search: relevance blended with recency, filters, "Show More" by page."""
+    sections = list(Tag.objects.sections().public().only("name", "slug"))
+    authors = list(Author.objects.only("name", "slug"))
+    form = search_logic.SearchForm(request.GET, sections=sections, authors=authors)
+    parsed = search_logic.parse_query(request.GET.get("q", ""))
+    page_number = _page_number(request.GET.get("page"))
+    found = search_logic.search_articles(
         request,
-        "publishing/search.html",
-        {"query": query, "results": results, "page_number": page_number, "has_next": has_next},
+        parsed,
+        reader=current_reader(request),
+        filters=search_logic.filters_from(form, sections=sections, authors=authors),
+        page_number=page_number,
     )
+    query_string = form.query_string()
+    context = {
+        "form": form,
+        "query": parsed.text,
+        "query_was_cut": parsed.was_cut,
+        "query_is_empty": parsed.is_empty,
+        "max_query_length": search_logic.MAX_QUERY_LENGTH,
+        "found": found,
+        "more_url": f"{reverse('publishing:search')}?{query_string}&page={page_number + 1}",
+    }
+    if request.GET.get("partial") == "1":
+        return TemplateResponse(request, "components/search_batch.html", context)
+    return TemplateResponse(request, "publishing/search.html", context)
+
+
+def _page_number(raw: str | None) -> int:
+    """A page within the results' window; anything malformed means the first page."""
+    try:
+        number = int(raw or "1")
+    except ValueError:
+        return 1
+    return min(max(number, 1), search_logic.LAST_PAGE + 1)
+
+
+def search_suggest(request: HttpRequest) -> JsonResponse:
+    """Headlines for the header search box as the reader types (search.js)."""
+    response = JsonResponse(
+        {"suggestions": search_logic.suggest(request, request.GET.get("q", ""))}
+    )
+    # The same for every reader: only listed headlines, never anything gated.
+    patch_cache_control(response, public=True, max_age=60)
+    return response

@@ -236,7 +236,39 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WAGTAIL_SITE_NAME = env.str("MASTHEAD_SITE_NAME", default="masthead")
 WAGTAILADMIN_BASE_URL = MASTHEAD_SITE_URL
 WAGTAILIMAGES_IMAGE_MODEL = "publishing.Photo"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Search: the database's own full text (SQLite FTS5, PostgreSQL) by default; OpenSearch or
+# Elasticsearch for large archives. docs/guides/search.md explains the choice.
+MASTHEAD_SEARCH_BACKEND = env.str("MASTHEAD_SEARCH_BACKEND", default="database").strip().lower()
+MASTHEAD_SEARCH_URL = env.str("MASTHEAD_SEARCH_URL", default="").strip()
+_SEARCH_BACKENDS = {
+    "database": "wagtail.search.backends.database",
+    "opensearch": "wagtail.search.backends.opensearch2",
+    "elasticsearch": "wagtail.search.backends.elasticsearch8",
+}
+
+
+def search_backend_settings(name: str, *, url: str = "") -> dict[str, dict[str, object]]:
+    """``WAGTAILSEARCH_BACKENDS`` for a search backend; says what is wrong if anything."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if name not in _SEARCH_BACKENDS:
+        raise ImproperlyConfigured(
+            f"MASTHEAD_SEARCH_BACKEND={name!r} is not a search backend masthead knows. Use "
+            f"one of: {', '.join(sorted(_SEARCH_BACKENDS))}; see docs/guides/search.md."
+        )
+    backend: dict[str, object] = {"BACKEND": _SEARCH_BACKENDS[name]}
+    if name != "database":
+        if not url:
+            raise ImproperlyConfigured(
+                f"MASTHEAD_SEARCH_BACKEND={name} needs MASTHEAD_SEARCH_URL: the address of "
+                "the search server, e.g. https://user:password@search.internal:9200."
+            )
+        # One prefix for the site's indexes, so a cluster can hold several sites' indexes.
+        backend.update({"URLS": [url], "INDEX_PREFIX": "masthead_"})
+    return {"default": backend}
+
+
+WAGTAILSEARCH_BACKENDS = search_backend_settings(MASTHEAD_SEARCH_BACKEND, url=MASTHEAD_SEARCH_URL)
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False
