@@ -589,10 +589,15 @@ class _Builder:
         settings = SiteSettings.objects.get(site=self.site)
         settings.navigation = [("section", tag) for tag in self.sections.values()]
         footer = []
+        targets = {}
         for slug in ("about", "team", "contact", "corrections-policy", "ethics"):
             target = Page.objects.get(slug=slug, depth=self.home.depth + 1)
+            targets[slug] = target
             footer.append(("link", {"label": target.title, "page": target, "url": ""}))
         settings.footer_links = footer
+        # Search engines are told of both policies (the home page's structured data).
+        settings.corrections_policy_page = targets["corrections-policy"]
+        settings.ethics_policy_page = targets["ethics"]
         settings.save()
 
     def top_stories(self) -> None:

@@ -2664,7 +2664,7 @@ STANDARD_PAGES: dict[str, dict[str, object]] = {
         ],
     },
     "ethics": {
-        "title": "Ethics code",
+        "title": "Ethics and standards",
         "intro": ("Our readers trust us because we follow rules we publish and hold ourselves to."),
         "paragraphs": [
             "Independence: our journalists do not accept gifts, paid travel or "

@@ -17,3 +17,9 @@ class PublishingConfig(AppConfig):
 
         task_started.connect(activate_site_timezone_for_task, dispatch_uid="masthead.task_tz")
         task_finished.connect(restore_timezone_after_task, dispatch_uid="masthead.task_tz_end")
+
+        from wagtail.signals import page_published
+
+        from .social import draw_card_after_publish
+
+        page_published.connect(draw_card_after_publish, dispatch_uid="masthead.share_card")

@@ -6,7 +6,6 @@ the size of the archive; the query-count tests hold them to it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +19,7 @@ from masthead.membership.payments import payments_enabled
 from .gating import ArticleAccess
 from .models import ArticleFormat, ArticlePage, Author, HomePage, PhotoRendition, Tag
 from .paging import Batch, Cursor, paginate
+from .structured_data import article_json_ld
 
 LISTING_SIZE = 12
 NEWS_FEED_SIDEBAR_SIZE = 8
@@ -154,7 +154,7 @@ def article_page_context(
         "access": access,
         "body_blocks": access.blocks,
         "paywall": paywall,
-        "json_ld": article_json_ld(article, authors=authors, request=request),
+        "json_ld": article_json_ld(article, authors=authors, access=access, request=request),
     }
 
 
@@ -182,56 +182,6 @@ def paywall_context(
         "payments_enabled": payments_enabled(),
         "meter": access.meter,
     }
-
-
-def article_json_ld(
-    article: ArticlePage, *, authors: list[Author], request: HttpRequest | None
-) -> str:
-    """schema.org NewsArticle for search engines; never any of the body.
-
-    Gated articles say ``isAccessibleForFree: false`` and point at the body they gate,
-    as search engines ask of paywalled news, so the preview is not taken for cloaking.
-    """
-    url = article.get_full_url(request)
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": article.title,
-        "url": url,
-        "mainEntityOfPage": url,
-        "isAccessibleForFree": not article.is_gated,
-    }
-    if article.dek:
-        data["description"] = article.dek
-    if article.first_published_at:
-        data["datePublished"] = article.first_published_at.isoformat()
-    modified = article.updated_at or article.first_published_at
-    if modified:
-        data["dateModified"] = modified.isoformat()
-    if authors:
-        data["author"] = [
-            {
-                "@type": "Person",
-                "name": author.name,
-                "url": _absolute(request, author.get_absolute_url()),
-            }
-            for author in authors
-        ]
-    if article.section:
-        data["articleSection"] = article.section.name
-    if article.is_gated:
-        data["hasPart"] = {
-            "@type": "WebPageElement",
-            "isAccessibleForFree": False,
-            "cssSelector": ".article__body",
-        }
-    text = json.dumps(data, ensure_ascii=False)
-    # Inside <script>, "</" would end the element early; escape it as JSON allows.
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _absolute(request: HttpRequest | None, path: str) -> str:
-    return request.build_absolute_uri(path) if request is not None else path
 
 
 def team_page_context() -> dict[str, Any]:

@@ -688,6 +688,11 @@ class ArticlePage(Page):
         """Authors in byline order; uses the prefetch from ``for_listing`` when present."""
         return [credit.author for credit in self.article_authors.all()]
 
+    @cached_property
+    def public_tag_names(self) -> list[str]:
+        """Names of the public tags, for keywords and ``article:tag``; internal ones stay private."""
+        return [tag.name for tag in self.tags.all() if tag.visibility == Tag.Visibility.PUBLIC]
+
     @property
     def primary_author(self) -> Author | None:
         authors = self.ordered_authors
@@ -759,8 +764,9 @@ class ArticlePage(Page):
 
         return parse_video_url(self.lead_video_url) if self.lead_video_url else None
 
-    @property
+    @cached_property
     def published_notes(self) -> list[ArticleNote]:
+        """Notes oldest first; cached, as the page and its structured data both read them."""
         return sorted(self.notes.all(), key=lambda note: note.noted_at)
 
     def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:

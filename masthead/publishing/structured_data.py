@@ -1,0 +1,294 @@
+"""schema.org JSON-LD for search engines: articles, breadcrumbs, the newsroom, authors.
+
+What each type carries follows Google's documentation for Article (NewsArticle),
+BreadcrumbList, Organization (NewsMediaOrganization), ProfilePage and subscription and
+paywalled content. Like the rest of the page it varies only by access variant
+(decision 0012): a reader who may not read an article gets no word of its body, nor
+its corrections, which quote it (decision 0013).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+from .gating import ArticleAccess
+from .models import ArticleNote, ArticlePage, Author, HomePage, Photo, SiteSettings, Tag, TeamPage
+from .social import article_card, full_url, needs_card, rendition_url
+
+# Google shows no more than this of a headline and asks for no more.
+HEADLINE_LENGTH = 110
+# Google wants several aspect ratios of an article's picture, at least 1200 px wide.
+ARTICLE_RENDITIONS = ("fill-1200x675", "fill-1200x900", "fill-1200x1200")
+AVATAR_RENDITION = "fill-600x600"
+CORRECTING_KINDS = {ArticleNote.Kind.CORRECTION, ArticleNote.Kind.CLARIFICATION}
+# Until an editor names a corrections policy page, the corrections archive stands in.
+CORRECTIONS_ARCHIVE = "/corrections/"
+
+
+def json_ld_text(data: dict[str, Any] | list[Any]) -> str:
+    """``data`` as JSON that is safe inside ``<script>``."""
+    text = json.dumps(data, ensure_ascii=False)
+    # Inside <script>, "</" would end the element early; escape it as JSON allows.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def article_json_ld(
+    article: ArticlePage,
+    *,
+    authors: list[Author],
+    access: ArticleAccess | None = None,
+    request: HttpRequest | None,
+) -> str:
+    """schema.org NewsArticle for search engines; never any of the body.
+
+    Gated articles say ``isAccessibleForFree: false`` and point at the body they gate,
+    as search engines ask of paywalled news, so the preview is not taken for cloaking.
+    """
+    url = article.get_full_url(request)
+    settings = _settings(request, article)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": Truncator(article.title).chars(HEADLINE_LENGTH),
+        "url": url,
+        "mainEntityOfPage": url,
+        "isAccessibleForFree": not article.is_gated,
+    }
+    description = article.search_description or article.dek
+    if description:
+        data["description"] = description
+    images = _article_images(request, article, settings)
+    if images:
+        data["image"] = images
+    notes = article.published_notes
+    if article.first_published_at:
+        data["datePublished"] = _date(article.first_published_at)
+    changed = [
+        moment
+        for moment in [
+            article.updated_at or article.first_published_at,
+            *(note.noted_at for note in notes),
+        ]
+        if moment
+    ]
+    if changed:
+        data["dateModified"] = _date(max(changed))
+    if authors:
+        data["author"] = [_person(request, author) for author in authors]
+    data["publisher"] = organization(request, settings)
+    if article.section_id and article.section:
+        data["articleSection"] = article.section.name
+    if article.public_tag_names:
+        data["keywords"] = article.public_tag_names
+    if article.word_count:
+        data["wordCount"] = article.word_count
+    if article.is_gated:
+        # Google: the paywalled part is marked by a class selector on an element of the
+        # page. The body element is on every variant of the page: the free preview for
+        # readers without access, the whole story for the rest.
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": ".article__body",
+        }
+    may_read = access.can_read if access is not None else not article.is_gated
+    corrections = [note for note in notes if note.kind in CORRECTING_KINDS]
+    if may_read and corrections:
+        data["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": html.unescape(strip_tags(note.text)).strip(),
+                "datePublished": _date(note.noted_at),
+            }
+            for note in corrections
+        ]
+    video = _video(request, article, images)
+    if video:
+        data["video"] = video
+    return json_ld_text(data)
+
+
+def _article_images(
+    request: HttpRequest | None, article: ArticlePage, settings: SiteSettings
+) -> list[str]:
+    photo: Photo | None = None
+    if article.lead_image_id:
+        photo = article.lead_image
+    elif article.og_image_id:
+        photo = article.og_image
+    if photo is not None:
+        return [rendition_url(request, photo, spec) for spec in ARTICLE_RENDITIONS]
+    if needs_card(article) and not article.email_only:
+        return [article_card(request, article, settings).url]
+    return []
+
+
+def _video(
+    request: HttpRequest | None, article: ArticlePage, images: list[str]
+) -> dict[str, Any] | None:
+    """Google's VideoObject basics for a video lead: name, thumbnail, upload date, embed."""
+    video = article.lead_video
+    if video is None or not article.first_published_at:
+        return None
+    provider, video_id = video
+    if provider == "youtube":
+        thumbnails = images or [f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"]
+        embed = f"https://www.youtube-nocookie.com/embed/{video_id}"
+    else:
+        thumbnails = images
+        embed = f"https://player.vimeo.com/video/{video_id}"
+    if not thumbnails:
+        return None
+    data: dict[str, Any] = {
+        "@type": "VideoObject",
+        "name": article.title,
+        "thumbnailUrl": thumbnails,
+        "uploadDate": _date(article.first_published_at),
+        "embedUrl": embed,
+    }
+    if article.dek:
+        data["description"] = article.dek
+    return data
+
+
+def _person(request: HttpRequest | None, author: Author) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": author.name,
+        "url": full_url(request, author.get_absolute_url()),
+    }
+    if author.job_title:
+        person["jobTitle"] = author.job_title
+    return person
+
+
+def organization(
+    request: HttpRequest | None, settings: SiteSettings, *, home: HomePage | None = None
+) -> dict[str, Any]:
+    """The newsroom as a NewsMediaOrganization; on its ``home`` page with links and policies."""
+    data: dict[str, Any] = {
+        "@type": "NewsMediaOrganization",
+        "name": settings.publication_name,
+        "url": full_url(request, "/"),
+    }
+    if settings.logo_id and settings.logo:
+        logo = settings.logo
+        # The original file: a logo is small, and its URL needs no rendition lookup.
+        data["logo"] = {
+            "@type": "ImageObject",
+            "url": full_url(request, logo.file.url),
+            "width": logo.width,
+            "height": logo.height,
+        }
+    if home is None:
+        return data
+    same_as = [url for _label, url in settings.social_links]
+    if same_as:
+        data["sameAs"] = same_as
+    corrections = _live_page_url(request, settings.corrections_policy_page)
+    data["correctionsPolicy"] = corrections or full_url(request, CORRECTIONS_ARCHIVE)
+    ethics = _live_page_url(request, settings.ethics_policy_page)
+    if ethics:
+        data["ethicsPolicy"] = ethics
+    team = TeamPage.objects.live().descendant_of(home).first()
+    if team is not None:
+        data["masthead"] = team.get_full_url(request)
+    return data
+
+
+def page_json_ld(
+    context: Any, *, request: HttpRequest | None, settings: SiteSettings, page: Any
+) -> list[str]:
+    """The JSON-LD of the page being rendered, beyond an article's own NewsArticle."""
+    home = full_url(request, "/")
+    if isinstance(page, ArticlePage):
+        trail = [(settings.publication_name, home)]
+        if page.section_id and page.section:
+            trail.append((page.section.name, full_url(request, page.section.get_absolute_url())))
+        trail.append((page.title, page.get_full_url(request)))
+        return [json_ld_text(breadcrumbs(trail))]
+    if isinstance(page, HomePage):
+        search = full_url(request, "/search/") + "?q={search_term_string}"
+        return [
+            json_ld_text(
+                {"@context": "https://schema.org", **organization(request, settings, home=page)}
+            ),
+            json_ld_text(
+                {
+                    "@context": "https://schema.org",
+                    "@type": "WebSite",
+                    "name": settings.publication_name,
+                    "url": home,
+                    "potentialAction": {
+                        "@type": "SearchAction",
+                        "target": {"@type": "EntryPoint", "urlTemplate": search},
+                        "query-input": "required name=search_term_string",
+                    },
+                }
+            ),
+        ]
+    if page is None and isinstance(context.get("tag"), Tag):
+        tag: Tag = context["tag"]
+        trail = [
+            (settings.publication_name, home),
+            (tag.name, full_url(request, tag.get_absolute_url())),
+        ]
+        return [json_ld_text(breadcrumbs(trail))]
+    if page is None and isinstance(context.get("author"), Author):
+        return [json_ld_text(profile_page(request, context["author"]))]
+    return []
+
+
+def breadcrumbs(trail: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": position, "name": name, "item": url}
+            for position, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def profile_page(request: HttpRequest | None, author: Author) -> dict[str, Any]:
+    person = _person(request, author)
+    if author.bio:
+        person["description"] = author.bio
+    if author.avatar_id and author.avatar:
+        person["image"] = rendition_url(request, author.avatar, AVATAR_RENDITION)
+    same_as = [url for _label, url in author.social_links]
+    if same_as:
+        person["sameAs"] = same_as
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "url": person["url"],
+        "dateCreated": _date(author.created_at),
+        "dateModified": _date(author.updated_at),
+        "mainEntity": person,
+    }
+
+
+def _live_page_url(request: HttpRequest | None, page: Any) -> str:
+    if page is None or not page.live:
+        return ""
+    return str(page.get_full_url(request) or "")
+
+
+def _settings(request: HttpRequest | None, article: ArticlePage) -> SiteSettings:
+    if request is not None:
+        return SiteSettings.for_request(request)
+    site = article.get_site()
+    return SiteSettings.for_site(site) if site is not None else SiteSettings()
+
+
+def _date(moment: Any) -> str:
+    """ISO 8601 in the site's timezone (the middleware has made it current)."""
+    return str(timezone.localtime(moment).isoformat())
