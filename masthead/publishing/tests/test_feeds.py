@@ -525,3 +525,41 @@ def test_a_feed_runs_the_same_queries_for_a_small_or_large_archive(
     with django_assert_num_queries(counts[1]):
         client.get(url)
     assert counts[1] <= 20
+
+
+# --- Where the feeds are advertised --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "own"),
+    [
+        ("/tag/energy/", "/tag/energy/"),
+        ("/author/ilan-dorre/", "/author/ilan-dorre/"),
+        ("/news-feed/", "/news-feed/"),
+    ],
+)
+def test_listing_pages_advertise_the_site_s_feeds_and_their_own(
+    client: Any, newsroom: Any, url: str, own: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    alternates = {
+        (link.get("type"), link.get("href"))
+        for link in doc.iter("link")
+        if link.get("rel") == "alternate"
+    }
+    for prefix in ["/", own]:
+        assert ("application/rss+xml", f"{prefix}rss/") in alternates
+        assert ("application/atom+xml", f"{prefix}atom/") in alternates
+        assert ("application/feed+json", f"{prefix}feed.json") in alternates
+    # A visible link too, named for screen readers.
+    (visible,) = list(doc.find_class("feed-link")[0].iter("a"))
+    assert visible.get("href") == f"{own}rss/"
+    assert visible.text_content().startswith("RSS feed of")
+
+
+def test_every_page_advertises_the_site_s_feeds(client: Any, newsroom: Any) -> None:
+    doc = lxml_html.fromstring(client.get(newsroom["story"].url).content)
+    alternates = [link.get("href") for link in doc.iter("link") if link.get("rel") == "alternate"]
+    assert alternates[:3] == ["/rss/", "/atom/", "/feed.json"]
