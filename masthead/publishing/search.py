@@ -88,8 +88,10 @@ class ParsedQuery:
 
 def clean_query_text(raw: str) -> tuple[str, bool]:
     """The query as shown back to the reader: no control characters, at most the maximum."""
-    # PostgreSQL cannot store a NUL character, not even in a query parameter.
-    text = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in raw).strip()
+    # PostgreSQL cannot store a NUL character, not even in a query parameter: it is dropped
+    # (a stray one inside a word leaves the word whole); other control characters separate.
+    text = raw.replace("\x00", "")
+    text = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text).strip()
     text = " ".join(text.split())
     if len(text) > MAX_QUERY_LENGTH:
         return text[:MAX_QUERY_LENGTH].rstrip(), True
@@ -191,11 +193,11 @@ class SearchForm(forms.Form):
         self, data: Mapping[str, Any], *, sections: Sequence[Tag], authors: Sequence[Author]
     ) -> None:
         super().__init__(data)
-        self.fields["section"].choices = [
+        self.fields["section"].choices = [  # type: ignore[attr-defined]
             ("", _("All sections")),
             *((tag.slug, tag.name) for tag in sections),
         ]
-        self.fields["author"].choices = [
+        self.fields["author"].choices = [  # type: ignore[attr-defined]
             ("", _("All authors")),
             *((author.slug, author.name) for author in authors),
         ]
@@ -499,7 +501,8 @@ def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
 def highlight(text: str, pattern: re.Pattern[str] | None) -> SafeString:
     if pattern is None:
         return escape(text)
-    pieces, position = [], 0
+    pieces: list[str] = []
+    position = 0
     for match in pattern.finditer(text):
         pieces.append(escape(text[position : match.start()]))
         pieces.append(f"<mark>{escape(match.group(0))}</mark>")
