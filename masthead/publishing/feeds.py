@@ -210,6 +210,8 @@ def article_entries(articles: Sequence[ArticlePage]) -> list[FeedEntry]:
             ),
         }
         published = article.first_published_at or article.published_at
+        if published is None:
+            continue  # not reached: feeds list only dated articles
         updated = max(
             [published, article.updated_at or published, *(note.noted_at for note in notes)]
         )
@@ -571,9 +573,10 @@ def cacheable(request: HttpRequest, response: HttpResponse, channel: Channel) ->
         response["Last-Modified"] = http_date(last_modified)
     elif "Last-Modified" in response:
         del response["Last-Modified"]
-    return get_conditional_response(
+    conditional = get_conditional_response(
         request, etag=etag, last_modified=last_modified, response=response
     )
+    return conditional or response
 
 
 def serve_channel(
