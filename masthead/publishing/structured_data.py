@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 
 from .gating import ArticleAccess
 from .models import ArticleNote, ArticlePage, Author, HomePage, Photo, SiteSettings, Tag, TeamPage
-from .social import article_card, full_url, needs_card, rendition_url
+from .social import article_card, full_url, needs_card, rendition_url, site_settings
 
 # Google shows no more than this of a headline and asks for no more.
 HEADLINE_LENGTH = 110
@@ -284,7 +284,7 @@ def _live_page_url(request: HttpRequest | None, page: Any) -> str:
 
 def _settings(request: HttpRequest | None, article: ArticlePage) -> SiteSettings:
     if request is not None:
-        return SiteSettings.for_request(request)
+        return site_settings(request)
     site = article.get_site()
     return SiteSettings.for_site(site) if site is not None else SiteSettings()
 
