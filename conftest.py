@@ -207,6 +207,11 @@ def _isolated_cache(settings: Any) -> None:
         }
     else:
         cache.clear()
+    # Renditions are cached per process (local memory) by photo id; a later test's photo
+    # with a reused id would otherwise get a rendition that is not in its database.
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
 
 
 @pytest.fixture

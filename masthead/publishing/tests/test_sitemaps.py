@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.staticfiles import finders
-from django.core.cache import caches
 from django.db import connection
 from django.templatetags.static import static
 from django.test.utils import CaptureQueriesContext
@@ -132,16 +131,6 @@ def absolute(path: str) -> str:
 
 
 # --- The newsroom -------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rendition_cache() -> None:
-    """Forget renditions of earlier tests, whose photos had the ids this test's photos get.
-
-    The renditions cache lives for the whole process; a stale entry would make
-    ``get_rendition`` return a rendition that is not in this test's database.
-    """
-    caches["renditions"].clear()
 
 
 @pytest.fixture
