@@ -24,11 +24,13 @@ from wagtail.models import Site
 from masthead.membership.access import ANONYMOUS
 from masthead.membership.middleware import current_reader
 
-from .feeds import FEED_SIZE, Channel, FeedEntry, serve_channel, strip_html
+from .feeds import FEED_SIZE, Channel, FeedEntry, serve_channel
 from .listings import published_articles, site_for
 from .models import ArticleNote, SiteSettings
 from .paging import Cursor, paginate
+from .plain_text import html_to_text
 from .portable import absolute_url, expand_rich_texts, load_references, rich_html
+from .social import site_settings
 
 PAGE_SIZE = 20
 LISTED_KINDS = (ArticleNote.Kind.CORRECTION, ArticleNote.Kind.CLARIFICATION)
@@ -90,7 +92,7 @@ def correction_entries(notes: Sequence[ArticleNote]) -> list[FeedEntry]:
         kind = note.get_kind_display()
         if note.pk in readable:
             text = rich_html(note.text, base=link, references=references)
-            summary = strip_html(text)
+            summary = html_to_text(text)
         else:
             summary = _("A %(kind)s on a story for members.") % {"kind": kind.lower()}
             text = format_html("<p>{}</p>", summary)
@@ -116,14 +118,13 @@ def correction_entries(notes: Sequence[ArticleNote]) -> list[FeedEntry]:
 def corrections_feed(kind: str) -> Any:
     def view(request: HttpRequest) -> HttpResponse:
         def build(request: HttpRequest, suffix: str) -> Channel:
-            site = Site.find_for_request(request)
-            site_settings = SiteSettings.for_site(site) if site else SiteSettings()
+            config = site_settings(request)
             notes = list(
                 correction_notes(site_for(request)).order_by("-noted_at", "-pk")[:FEED_SIZE]
             )
             home = reverse("publishing:corrections")
             return Channel(
-                title=f"{_('Corrections')} - {site_settings.publication_name}",
+                title=f"{_('Corrections')} - {config.publication_name}",
                 description=_("Corrections and clarifications to our stories."),
                 home_url=absolute_url(home),
                 path=home + suffix,
@@ -131,7 +132,7 @@ def corrections_feed(kind: str) -> Any:
                 entries=correction_entries(notes),
                 has_more=False,
                 language=settings.LANGUAGE_CODE,
-                publication=site_settings.publication_name,
+                publication=config.publication_name,
             )
 
         return serve_channel(request, build, kind=kind)

@@ -17,6 +17,7 @@ import hashlib
 import html
 import json
 import mimetypes
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +33,8 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import feedgenerator
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.html import strip_tags
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
-from wagtail.models import Site
 
 from masthead.membership.access import ANONYMOUS
 
@@ -49,6 +48,7 @@ from .models import (
     Tag,
     tagged_with,
 )
+from .plain_text import xml_safe
 from .portable import (
     absolute_url,
     convert_bodies,
@@ -57,6 +57,7 @@ from .portable import (
     portable_blocks,
     rich_html,
 )
+from .social import site_settings
 
 FEED_SIZE = 20
 # Older pages are for catching up after a break, not for walking the whole archive.
@@ -80,6 +81,9 @@ JSON_FEED_CONTENT_TYPE = "application/feed+json"
 class FeedAuthor:
     name: str
     url: str
+
+    def __post_init__(self) -> None:
+        self.name = xml_safe(self.name)
 
 
 @dataclass
@@ -107,6 +111,13 @@ class FeedEntry:
     categories: list[str] = field(default_factory=list)
     image: FeedImage | None = None
 
+    def __post_init__(self) -> None:
+        # One control character in a headline must not take the whole feed down.
+        self.title = xml_safe(self.title)
+        self.summary = xml_safe(self.summary)
+        self.content_html = xml_safe(self.content_html)
+        self.categories = [xml_safe(name) for name in self.categories]
+
     @property
     def atom_id(self) -> str:
         return uuid.uuid5(_ATOM_ID_NAMESPACE, self.guid).urn
@@ -126,6 +137,11 @@ class Channel:
     language: str = ""
     publication: str = ""
 
+    def __post_init__(self) -> None:
+        self.title = xml_safe(self.title)
+        self.description = xml_safe(self.description)
+        self.publication = xml_safe(self.publication)
+
     def page_url(self, page: int) -> str:
         if self.path.endswith(".json"):
             suffix = f"?page={page}" if page > 1 else ""
@@ -139,10 +155,6 @@ class Channel:
     @property
     def next_url(self) -> str | None:
         return self.page_url(self.page + 1) if self.has_more else None
-
-    @property
-    def updated(self) -> datetime | None:
-        return max((entry.updated for entry in self.entries), default=None)
 
     @property
     def changed(self) -> datetime | None:
@@ -557,7 +569,9 @@ def cacheable(request: HttpRequest, response: HttpResponse, channel: Channel) ->
     """Shared-cache headers, a strong ETag of the body, and 304 for a reader already up to date.
 
     ``Last-Modified`` follows every change of the items shown (a republished typo fix too),
-    while the feeds' own updated dates move only for changes a reader should notice.
+    while the feeds' own updated dates move only for changes a reader should notice. Only
+    the ETag decides a 304: a story taken down leaves the feed without moving its newest
+    date, so a date comparison would keep the pulled story in readers' copies.
     """
     patch_cache_control(
         response,
@@ -573,9 +587,7 @@ def cacheable(request: HttpRequest, response: HttpResponse, channel: Channel) ->
         response["Last-Modified"] = http_date(last_modified)
     elif "Last-Modified" in response:
         del response["Last-Modified"]
-    conditional = get_conditional_response(
-        request, etag=etag, last_modified=last_modified, response=response
-    )
+    conditional = get_conditional_response(request, etag=etag, response=response)
     return conditional or response
 
 
@@ -606,7 +618,8 @@ def page_number(request: HttpRequest, page: int | None) -> int:
         raw = request.GET.get("page")
         if raw is None:
             return 1
-        if not raw.isdigit() or len(raw) > 4:
+        # isdecimal() alone would let "²" or "٣" through to int().
+        if not (raw.isascii() and raw.isdecimal()) or len(raw) > 4:
             raise Http404("No such page of this feed.")
         page = int(raw)
     if page < 1 or page > MAX_PAGE:
@@ -620,18 +633,17 @@ def article_feed_view(source: Callable[..., Source], *, kind: str) -> Callable[.
     def view(request: HttpRequest, page: int | None = None, **kwargs: Any) -> HttpResponse:
         if page == 1:
             # As Ghost: the first page has one address.
-            return HttpResponsePermanentRedirect(request.path.removesuffix("1/"))
+            return HttpResponsePermanentRedirect(re.sub(r"\d+/$", "", request.path))
         number = page_number(request, page)
-        site = Site.find_for_request(request)
-        site_settings = SiteSettings.for_site(site) if site else SiteSettings()
+        config = site_settings(request)
 
         def build(request: HttpRequest, suffix: str) -> Channel:
             return article_channel(
                 request,
-                source(request, site_settings, **kwargs),
+                source(request, config, **kwargs),
                 page=number,
                 suffix=suffix,
-                site_settings=site_settings,
+                site_settings=config,
             )
 
         return serve_channel(request, build, kind=kind)
@@ -659,8 +671,3 @@ urlpatterns = [
     *_routes("author/<slug:slug>/", author_source, "author_feed"),
     *_routes("news-feed/", news_feed_source, "news_feed_feed"),
 ]
-
-
-def strip_html(markup: str) -> str:
-    """Plain text of a short HTML fragment (a note), for summaries."""
-    return html.unescape(strip_tags(markup)).strip()

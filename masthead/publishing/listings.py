@@ -38,13 +38,24 @@ CARD_RENDITIONS = [
 ]
 
 
-def published_articles(site: Site | None = None) -> Any:
-    """Live, dated, listed articles of ``site`` (all sites when ``None``).
+def indexed_articles(site: Site | None = None) -> Any:
+    """Live, dated, listed articles of ``site``, filtered only as a search backend can.
 
-    Every listing, feed and search starts here, so email-only articles stay off them all.
+    A search backend filters on indexed fields alone, so this leaves out the privacy check
+    of ``published_articles``; whatever it finds must be checked against that before it is
+    shown.
     """
     articles = ArticlePage.objects.live().listed().filter(published_at__isnull=False)
     return articles.in_site(site) if site is not None else articles
+
+
+def published_articles(site: Site | None = None) -> Any:
+    """Live, dated, listed articles of ``site`` (all sites when ``None``).
+
+    Every listing, feed and search starts here, so email-only articles, and articles under
+    Wagtail's privacy settings, stay off them all.
+    """
+    return indexed_articles(site).unrestricted()
 
 
 def live_articles(site: Site | None = None) -> Any:

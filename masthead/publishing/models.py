@@ -14,7 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -71,8 +72,6 @@ RESERVED_SLUGS = frozenset(
         "webhooks",
         "corrections",
         "atom",
-        "feed.json",
-        "robots.txt",
         "share",
     }
 )
@@ -368,6 +367,20 @@ class ArticlePageQuerySet(PageQuerySet):
         """Articles the site may list anywhere: all but the email-only ones."""
         return self.filter(email_only=False)
 
+    def unrestricted(self) -> ArticlePageQuerySet:
+        """Articles no Wagtail privacy setting covers (password, groups, sign-in), on
+        themselves or on a page above them.
+
+        Wagtail's own ``public()`` fetches the restrictions first, one query more for each
+        listing; this asks the same question inside the listing's query.
+        """
+        from wagtail.models import PageViewRestriction
+
+        covering = PageViewRestriction.objects.filter(
+            page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+        )
+        return self.filter(~Exists(covering))
+
     def briefs(self) -> ArticlePageQuerySet:
         return self.filter(format=ArticleFormat.BRIEF)
 
@@ -593,7 +606,8 @@ class ArticlePage(Page):
         index.RelatedFields(
             "article_authors", [index.RelatedFields("author", [index.SearchField("name")])]
         ),
-        index.RelatedFields("tags", [index.SearchField("name")]),
+        # Public tags only: an internal tag (#legal-hold) must not find its stories.
+        index.SearchField("public_tag_text"),
     ]
 
     class Meta:
@@ -692,6 +706,10 @@ class ArticlePage(Page):
     def public_tag_names(self) -> list[str]:
         """Names of the public tags, for keywords and ``article:tag``; internal ones stay private."""
         return [tag.name for tag in self.tags.all() if tag.visibility == Tag.Visibility.PUBLIC]
+
+    @property
+    def public_tag_text(self) -> str:
+        return " ".join(self.public_tag_names)
 
     @property
     def primary_author(self) -> Author | None:

@@ -8,12 +8,27 @@ a data migration can call too.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils.html import strip_tags
 
 from masthead.membership.access import Visibility
+
+# Characters XML 1.0 cannot carry at all, even escaped: Word's soft line break (\x0b) and
+# other control characters pasted with a headline would otherwise break feeds and sitemaps.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML fragment, with its entities decoded."""
+    return html.unescape(strip_tags(markup)).strip()
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters an XML document may not contain."""
+    return _NOT_XML.sub("", text)
 
 
 def blocks_text(blocks: Iterable[dict[str, Any]]) -> str:
@@ -29,7 +44,7 @@ def blocks_text(blocks: Iterable[dict[str, Any]]) -> str:
             text = value.get("quote") or ""
         else:
             continue
-        text = html.unescape(strip_tags(str(text))).strip()
+        text = html_to_text(str(text))
         if text:
             parts.append(text)
     return "\n".join(parts)

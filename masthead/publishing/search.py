@@ -35,7 +35,7 @@ from wagtail.search.query import And, Not, Or, Phrase, PlainText, SearchQuery
 
 from masthead.membership.access import Reader
 
-from .listings import live_articles, published_articles, site_for
+from .listings import indexed_articles, live_articles, published_articles, site_for
 from .models import ArticleAuthor, ArticlePage, Author, GatedText, Tag
 from .plain_text import split_text
 
@@ -384,7 +384,7 @@ def search_articles(
 
     # 1. The best matches of the articles' own entries: what anyone may read.
     public_hits = (
-        published_articles(site)
+        indexed_articles(site)
         .filter(condition)
         .only("id")
         .search(parsed.query, order_by_relevance=True)
@@ -455,11 +455,19 @@ def suggest(request: HttpRequest, raw: str) -> list[dict[str, str]]:
     if not words or sum(len(word) for word in words) < SUGGEST_MIN_LENGTH:
         return []
     site = site_for(request)
-    articles = (
-        published_articles(site)
-        .only("id", "title", "url_path", "published_at")
-        .autocomplete(" ".join(words), operator="and")[:SUGGESTIONS]
+    found = list(
+        indexed_articles(site)
+        .only("id")
+        .autocomplete(" ".join(words), operator="and")[: SUGGESTIONS * 2]
     )
+    # The index cannot see Wagtail's privacy settings: keep what may be listed, in order.
+    shown = {
+        article.pk: article
+        for article in published_articles(site)
+        .filter(pk__in=[hit.pk for hit in found])
+        .only("id", "title", "url_path", "published_at")
+    }
+    articles = [shown[hit.pk] for hit in found if hit.pk in shown][:SUGGESTIONS]
     return [{"title": article.title, "url": article.get_url(request) or ""} for article in articles]
 
 

@@ -115,7 +115,7 @@ class SiteSitemap(Sitemap):
         An article republished from elsewhere (its canonical URL set) belongs to that
         other site's sitemap, so it is left out, as Ghost does.
         """
-        return published_articles(self.site).public().filter(canonical_url="")
+        return published_articles(self.site).filter(canonical_url="")
 
     def base(self) -> QuerySet:
         """What this sitemap lists, without the extras the XML needs."""

@@ -252,8 +252,10 @@ def _article_meta(
     meta.og_description = article.og_description or meta.description
     meta.twitter_title = article.twitter_title or meta.og_title
     meta.twitter_description = article.twitter_description or meta.og_description
-    if not article.email_only:
-        # An email-only article is read at its email's own address, which stays canonical.
+    if article.email_only:
+        # Read at its email's own address, which stays canonical, and kept out of indexes.
+        meta.robots = "noindex"
+    else:
         meta.canonical_url = article.canonical_url or article.get_full_url(request) or ""
     lead = (
         photo_share_image(request, article.lead_image, alt=article.lead_alt)

@@ -9,17 +9,16 @@ its corrections, which quote it (decision 0013).
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from .gating import ArticleAccess
 from .models import ArticleNote, ArticlePage, Author, HomePage, Photo, SiteSettings, Tag, TeamPage
+from .plain_text import html_to_text
 from .social import article_card, full_url, needs_card, rendition_url, site_settings
 
 # Google shows no more than this of a headline and asks for no more.
@@ -43,7 +42,7 @@ def article_json_ld(
     article: ArticlePage,
     *,
     authors: list[Author],
-    access: ArticleAccess | None = None,
+    access: ArticleAccess,
     request: HttpRequest | None,
 ) -> str:
     """schema.org NewsArticle for search engines; never any of the body.
@@ -98,13 +97,13 @@ def article_json_ld(
             "isAccessibleForFree": False,
             "cssSelector": ".article__body",
         }
-    may_read = access.can_read if access is not None else not article.is_gated
+    may_read = access.can_read
     corrections = [note for note in notes if note.kind in CORRECTING_KINDS]
     if may_read and corrections:
         data["correction"] = [
             {
                 "@type": "CorrectionComment",
-                "text": html.unescape(strip_tags(note.text)).strip(),
+                "text": html_to_text(note.text),
                 "datePublished": _date(note.noted_at),
             }
             for note in corrections

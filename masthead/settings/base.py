@@ -247,7 +247,9 @@ _SEARCH_BACKENDS = {
 }
 
 
-def search_backend_settings(name: str, *, url: str = "") -> dict[str, dict[str, object]]:
+def search_backend_settings(
+    name: str, *, url: str = "", prefix: str = "masthead"
+) -> dict[str, dict[str, object]]:
     """``WAGTAILSEARCH_BACKENDS`` for a search backend; says what is wrong if anything."""
     from django.core.exceptions import ImproperlyConfigured
 
@@ -263,12 +265,17 @@ def search_backend_settings(name: str, *, url: str = "") -> dict[str, dict[str, 
                 f"MASTHEAD_SEARCH_BACKEND={name} needs MASTHEAD_SEARCH_URL: the address of "
                 "the search server, e.g. https://user:password@search.internal:9200."
             )
-        # One prefix for the site's indexes, so a cluster can hold several sites' indexes.
-        backend.update({"URLS": [url], "INDEX_PREFIX": "masthead_"})
+        # The site's own prefix (MASTHEAD_CACHE_PREFIX, as for Redis keys), so one cluster
+        # can hold the indexes of several sites.
+        backend.update({"URLS": [url], "INDEX_PREFIX": f"{prefix}_"})
     return {"default": backend}
 
 
-WAGTAILSEARCH_BACKENDS = search_backend_settings(MASTHEAD_SEARCH_BACKEND, url=MASTHEAD_SEARCH_URL)
+WAGTAILSEARCH_BACKENDS = search_backend_settings(
+    MASTHEAD_SEARCH_BACKEND,
+    url=MASTHEAD_SEARCH_URL,
+    prefix=env.str("MASTHEAD_CACHE_PREFIX", default="masthead"),
+)
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False

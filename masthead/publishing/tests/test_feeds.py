@@ -458,8 +458,9 @@ def test_feeds_are_cacheable_and_answer_304_when_unchanged(
     assert response["Last-Modified"]
 
     assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+    # A date alone never gives a 304: a story taken down would not move the feed's date.
     since = client.get(url, headers={"if-modified-since": response["Last-Modified"]})
-    assert since.status_code == 304
+    assert since.status_code == 200
     assert client.get(url, headers={"if-none-match": '"something-else"'}).status_code == 200
 
 

@@ -35,6 +35,8 @@ def test_search_servers_get_their_address_and_an_index_prefix(name: str, module:
             "INDEX_PREFIX": "masthead_",
         }
     }
+    shared = search_backend_settings(name, url="https://search.internal:9200", prefix="daily")
+    assert shared["default"]["INDEX_PREFIX"] == "daily_"
 
 
 def test_every_named_backend_is_one_wagtail_provides() -> None:
