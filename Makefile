@@ -46,7 +46,7 @@ demo: install
 	@$(DEMO_ENV) PORT=$(PORT) exec $(BIN)/masthead serve
 
 test: install node_modules/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install
 	$(BIN)/ruff format --check .
