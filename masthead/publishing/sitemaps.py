@@ -111,7 +111,7 @@ class SiteSitemap(Sitemap):
     def listed_articles(self) -> Any:
         """Articles an anonymous reader finds on this site: published, listed, not private.
 
-        Wagtail's ``public()`` reads the view restrictions once, here, for every subquery.
+        ``published_articles`` already leaves out pages under Wagtail's privacy settings.
         An article republished from elsewhere (its canonical URL set) belongs to that
         other site's sitemap, so it is left out, as Ghost does.
         """
