@@ -217,6 +217,28 @@ class ArticleBodyBlock(blocks.StreamBlock):
     membership_drive = MembershipDriveBlock()
 
 
+class LiveUpdateBodyBlock(blocks.StreamBlock):
+    """What one update of a live page may hold.
+
+    The block names are the article body's, so an update promoted to a full article keeps
+    its blocks as they are.
+    """
+
+    paragraph = blocks.RichTextBlock(
+        features=["bold", "italic", "link", "ol", "ul"], template="blocks/paragraph.html"
+    )
+    image = ImageBlock()
+    embed = CaptionedEmbedBlock()
+    pull_quote = PullQuoteBlock(label=_("Quote"))
+    video = VideoBlock()
+
+
+class KeyPointsBlock(blocks.StreamBlock):
+    """The key points at the top of a live page: one short sentence each."""
+
+    point = blocks.RichTextBlock(features=["bold", "italic", "link"], label=_("Key point"))
+
+
 class PageBodyBlock(blocks.StreamBlock):
     """Blocks for standard pages (About, Contact, policies)."""
 

@@ -18,6 +18,7 @@ from .models import (
     Author,
     Desk,
     HomePage,
+    LivePage,
     Photo,
     StandardPage,
     Tag,
@@ -120,6 +121,22 @@ class ArticlePageFactory(wagtail_factories.PageFactory):
                 ArticleAuthor(page=self, author=author, sort_order=i)
                 for i, author in enumerate(extracted)
             )
+
+
+class LivePageFactory(ArticlePageFactory):
+    """A live coverage page, ongoing; add updates with ``publishing.actions``."""
+
+    title = factory.Faker("sentence", nb_words=6)
+    dek = "Follow the latest as it happens."
+    format = ArticleFormat.LIVE
+    body = factory.LazyFunction(list)
+    key_points = factory.LazyFunction(
+        lambda: [{"type": "point", "value": "<p>The first thing to know.</p>"}]
+    )
+
+    class Meta:
+        model = LivePage
+        skip_postgeneration_save = True
 
 
 class ArticleNoteFactory(factory.django.DjangoModelFactory[ArticleNote]):

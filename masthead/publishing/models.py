@@ -8,9 +8,11 @@ with their own pages at ``/tag/<slug>/`` and ``/author/<slug>/``.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -44,7 +46,13 @@ from wagtail.search import index
 from masthead.identifiers import ghost_id_field
 from masthead.membership.access import Reader, Visibility, can_read
 
-from .blocks import ArticleBodyBlock, NavigationBlock, PageBodyBlock
+from .blocks import (
+    ArticleBodyBlock,
+    KeyPointsBlock,
+    LiveUpdateBodyBlock,
+    NavigationBlock,
+    PageBodyBlock,
+)
 from .plain_text import paywall_position, split_text
 from .reading_time import count_words, display_minutes, reading_time_minutes
 
@@ -75,6 +83,9 @@ RESERVED_SLUGS = frozenset(
         "share",
     }
 )
+
+# How long a breaking-news banner stays up when the editor sets no end.
+BREAKING_DEFAULT_HOURS = 2
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1F6FEB."))
 
@@ -360,6 +371,7 @@ class ArticleFormat(models.TextChoices):
     INTERVIEW = "interview", _("Interview")
     INVESTIGATION = "investigation", _("Investigation")
     VIDEO = "video", _("Video")
+    LIVE = "live", _("Live coverage")
 
 
 class ArticlePageQuerySet(PageQuerySet):
@@ -390,6 +402,23 @@ class ArticlePageQuerySet(PageQuerySet):
 
     def videos(self) -> ArticlePageQuerySet:
         return self.filter(format=ArticleFormat.VIDEO)
+
+    def live_coverage(self) -> ArticlePageQuerySet:
+        return self.filter(format=ArticleFormat.LIVE)
+
+    def breaking_at(self, moment: datetime) -> ArticlePageQuerySet:
+        """Stories whose breaking-news banner is up at ``moment``, newest first.
+
+        A banner without an end date stays up for ``BREAKING_DEFAULT_HOURS`` after
+        publication, so a forgotten flag never leaves a stale banner across the site.
+        """
+        default_start = moment - timedelta(hours=BREAKING_DEFAULT_HOURS)
+        return self.filter(
+            models.Q(breaking_until__gt=moment)
+            | models.Q(breaking_until__isnull=True, published_at__gt=default_start),
+            is_breaking=True,
+            published_at__lte=moment,
+        ).order_by("-published_at", "-pk")
 
     def in_section(self, section: Tag) -> ArticlePageQuerySet:
         return self.filter(section=section)
@@ -465,6 +494,42 @@ class ArticlePage(Page):
     )
     lead_video_url = models.URLField(
         blank=True, help_text=_("A YouTube or Vimeo address; shown instead of the lead image.")
+    )
+    lead_video_file = models.ForeignKey(
+        "wagtailmedia.Media",
+        verbose_name=_("uploaded lead video"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "A video file from the media library, played by the browser's own player with "
+            "the lead image as its poster. Used when no YouTube or Vimeo address is given."
+        ),
+    )
+    video_duration = models.DurationField(
+        _("video duration"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For example 4:35 or 1:02:10. Shown on video cards and given to search engines."
+        ),
+    )
+    video_transcript = models.TextField(
+        _("video transcript"),
+        blank=True,
+        help_text=_("What is said in the video; readers can open it under the player."),
+    )
+    is_breaking = models.BooleanField(
+        _("breaking news"),
+        default=False,
+        help_text=_("Puts a banner across the whole site linking to this story while it is live."),
+    )
+    breaking_until = models.DateTimeField(
+        _("breaking banner until"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to take the banner down two hours after publication."),
     )
     body = StreamField(ArticleBodyBlock(), blank=True)
     updated_at = models.DateTimeField(
@@ -546,6 +611,9 @@ class ArticlePage(Page):
         FieldPanel("title", heading=_("Headline")),
         FieldPanel("dek"),
         FieldRowPanel([FieldPanel("format"), FieldPanel("section")]),
+        FieldRowPanel(
+            [FieldPanel("is_breaking"), FieldPanel("breaking_until")], heading=_("Breaking news")
+        ),
         InlinePanel("article_authors", label=_("Authors (first is primary)"), min_num=0),
         MultiFieldPanel(
             [
@@ -554,6 +622,9 @@ class ArticlePage(Page):
                 FieldPanel("lead_image_credit"),
                 FieldPanel("lead_image_alt"),
                 FieldPanel("lead_video_url"),
+                FieldPanel("lead_video_file"),
+                FieldPanel("video_duration"),
+                FieldPanel("video_transcript"),
             ],
             heading=_("Lead image or video"),
         ),
@@ -617,6 +688,11 @@ class ArticlePage(Page):
             models.Index(fields=["published_at"], name="article_published"),
             models.Index(fields=["format", "published_at"], name="article_format_published"),
             models.Index(fields=["section", "published_at"], name="article_section_published"),
+            models.Index(
+                fields=["published_at"],
+                condition=models.Q(is_breaking=True),
+                name="article_breaking",
+            ),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -655,6 +731,10 @@ class ArticlePage(Page):
     def clean(self) -> None:
         super().clean()
         check_slug_not_reserved(self.slug)
+        if self.format == ArticleFormat.LIVE and not isinstance(self, LivePage):
+            raise ValidationError(
+                {"format": _("For live coverage, add a “live coverage page” instead.")}
+            )
         if self.visibility == Visibility.TIERS and not self.tiers.all():
             raise ValidationError({"tiers": _("Choose at least one tier, or another option.")})
         if self.lead_video_url:
@@ -899,6 +979,215 @@ class ArticleNote(Orderable):
         return f"{self.get_kind_display()} ({self.noted_at:%Y-%m-%d})"
 
 
+# --- Live coverage ---------------------------------------------------------------
+
+
+class CoverageStatus(models.TextChoices):
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
+
+
+class LivePage(ArticlePage):
+    """Live coverage: a summary, key points and a stream of short, timestamped updates.
+
+    A live page is an article of the format "live" (multi-table inheritance), so home, tag
+    and author pages, feeds, sitemaps, search and the Content API list it like any story.
+    Its updates are rows of their own (``LiveUpdate``), posted from the admin's live desk
+    without republishing the page. Live coverage is free to read (decision 0017): the
+    access settings of articles do not apply to it, Wagtail's privacy settings do.
+    """
+
+    key_points = StreamField(KeyPointsBlock(), blank=True)
+    coverage_status = models.CharField(
+        _("status"), max_length=10, choices=CoverageStatus.choices, default=CoverageStatus.LIVE
+    )
+    coverage_started_at = models.DateTimeField(
+        _("coverage started"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to use the time the page was first published."),
+    )
+    coverage_ended_at = models.DateTimeField(
+        _("coverage ended"),
+        null=True,
+        blank=True,
+        help_text=_("Filled in when the status is set to “Ended”, unless you give a time."),
+    )
+
+    parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
+    subpage_types: ClassVar[list[str]] = []
+
+    content_panels: ClassVar[list[Any]] = [
+        FieldPanel("title", heading=_("Headline")),
+        FieldPanel("dek", heading=_("Summary")),
+        FieldPanel("key_points"),
+        FieldRowPanel(
+            [FieldPanel("coverage_status"), FieldPanel("section")], heading=_("Coverage")
+        ),
+        FieldRowPanel(
+            [FieldPanel("is_breaking"), FieldPanel("breaking_until")], heading=_("Breaking news")
+        ),
+        InlinePanel("article_authors", label=_("Authors (first is primary)"), min_num=0),
+        MultiFieldPanel(
+            [
+                FieldPanel("lead_image"),
+                FieldPanel("lead_image_caption"),
+                FieldPanel("lead_image_credit"),
+                FieldPanel("lead_image_alt"),
+            ],
+            heading=_("Lead image"),
+        ),
+        FieldPanel("body", heading=_("Background"), help_text=_("Shown below the updates.")),
+        InlinePanel("notes", label=_("Corrections and updates")),
+    ]
+    settings_panels: ClassVar[list[Any]] = [
+        *Page.settings_panels,
+        FieldRowPanel(
+            [FieldPanel("first_published_at"), FieldPanel("updated_at")], heading=_("Dates")
+        ),
+        FieldRowPanel(
+            [FieldPanel("coverage_started_at"), FieldPanel("coverage_ended_at")],
+            heading=_("Coverage times"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("live coverage page")
+        verbose_name_plural = _("live coverage pages")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.format = ArticleFormat.LIVE
+        self.visibility = Visibility.PUBLIC
+        if self.coverage_status == CoverageStatus.ENDED and self.coverage_ended_at is None:
+            self.coverage_ended_at = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "format", "visibility"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.coverage_status == CoverageStatus.LIVE
+
+    @property
+    def coverage_start(self) -> datetime | None:
+        return self.coverage_started_at or self.first_published_at
+
+
+class LiveUpdateQuerySet(models.QuerySet["LiveUpdate"]):
+    def visible(self) -> LiveUpdateQuerySet:
+        """Updates readers see: all but deleted ones (kept so pollers learn of them)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def newest_first(self) -> LiveUpdateQuerySet:
+        return self.order_by("-posted_at", "-pk")
+
+    def for_display(self) -> LiveUpdateQuerySet:
+        return self.select_related("author__avatar", "promoted_to")
+
+
+class LiveUpdate(models.Model):
+    """One post on a live page: a time, an optional headline, body blocks and an author.
+
+    Written only through ``publishing.actions``. Every change (posting, editing, pinning,
+    deleting) gives the row the page's next ``sequence`` number, so a reader's page asks
+    "what changed after number N?" and misses nothing, whatever the clocks say. A deleted
+    update stays as a tombstone (``deleted_at``) so open pages learn to remove it.
+    """
+
+    page = models.ForeignKey(LivePage, on_delete=models.CASCADE, related_name="updates")
+    posted_at = models.DateTimeField(
+        _("time"),
+        default=timezone.now,
+        help_text=_("Shown on the update; change it only to correct the time."),
+    )
+    headline = models.CharField(max_length=255, blank=True)
+    body = StreamField(LiveUpdateBodyBlock(), blank=True)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="live_updates"
+    )
+    is_pinned = models.BooleanField(
+        _("pinned"), default=False, help_text=_("Kept at the top of the page.")
+    )
+    is_key_event = models.BooleanField(
+        _("key event"), default=False, help_text=_("Listed among the key events of the coverage.")
+    )
+    promoted_to = models.ForeignKey(
+        ArticlePage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The full article this update became."),
+    )
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_sequence = models.PositiveBigIntegerField(default=0, editable=False)
+    sequence = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveUpdateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("live update")
+        verbose_name_plural = _("live updates")
+        indexes = [models.Index(fields=["page", "posted_at"], name="live_update_posted")]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "sequence"], name="live_update_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return self.headline or Truncator(strip_tags(self.summary_text)).words(12)
+
+    @property
+    def anchor(self) -> str:
+        return f"update-{self.pk}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def summary_text(self) -> str:
+        """The update's words, for titles, previews and structured data."""
+        from .plain_text import blocks_text
+
+        return blocks_text(self.body.raw_data)
+
+    def permalink(self, page_url: str | None = None) -> str:
+        """The address that opens the live page at this update (``?update=`` then the anchor)."""
+        base = page_url if page_url is not None else (self.page.url or "")
+        return f"{base}?update={self.pk}#{self.anchor}"
+
+
+# --- Video ---------------------------------------------------------------------
+
+
+class VideoIndexPage(Page):
+    """The Video section: every video story, newest first, with "Show More"."""
+
+    intro = models.TextField(blank=True)
+
+    parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
+    subpage_types: ClassVar[list[str]] = []
+    max_count_per_parent = 1
+    content_panels: ClassVar[list[Any]] = [*Page.content_panels, FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("video section page")
+
+    def clean(self) -> None:
+        super().clean()
+        check_slug_not_reserved(self.slug)
+
+
 def tagged_with(tag: Tag) -> list[models.Q]:
     """The two ways an article is filed under a tag: as its section, or as a tag."""
     tagged = ArticlePage.tags.through.objects.filter(tag=tag).values("articlepage_id")
@@ -930,6 +1219,8 @@ class HomePage(Page):
     parent_page_types: ClassVar[list[str]] = ["wagtailcore.Page"]
     subpage_types: ClassVar[list[str]] = [
         "publishing.ArticlePage",
+        "publishing.LivePage",
+        "publishing.VideoIndexPage",
         "publishing.StandardPage",
         "publishing.TeamPage",
     ]

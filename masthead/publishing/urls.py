@@ -18,4 +18,7 @@ urlpatterns = [
     path("", include("masthead.publishing.sitemaps")),
     # Generated share images for social cards.
     path("", include("masthead.publishing.social")),
+    # Live pages' poll endpoint and feeds (/<slug>/updates.json, /<slug>/rss/): last, so
+    # the fixed addresses above win.
+    path("", include("masthead.publishing.live")),
 ]
