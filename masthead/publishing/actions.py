@@ -61,7 +61,11 @@ def _raw(body: Any) -> list[dict[str, Any]]:
     return list(body or [])
 
 
-def _check(*, headline: str, body: Any) -> None:
+def check_live_update(*, headline: str, body: Any) -> None:
+    """Refuse what no update may be, with messages for the form field each one is about.
+
+    Public so the admin's form shows the same words for an empty body as the command line.
+    """
     errors: dict[str, str] = {}
     if len(headline) > HEADLINE_MAX_LENGTH:
         errors["headline"] = _("Keep the headline under %(limit)d characters.") % {
@@ -106,7 +110,7 @@ def post_live_update(
 ) -> LiveUpdate:
     """Publish a new update on ``page`` at once. Raises ``ValidationError`` for an empty body."""
     headline = (headline or "").strip()
-    _check(headline=headline, body=body)
+    check_live_update(headline=headline, body=body)
     with transaction.atomic():
         number = _lock_and_number(page.pk)
         update = LiveUpdate(
@@ -140,7 +144,7 @@ def edit_live_update(
     if update.is_deleted:
         raise ValidationError(_("This update was deleted; it can no longer be edited."))
     headline = (headline or "").strip()
-    _check(headline=headline, body=body)
+    check_live_update(headline=headline, body=body)
     with transaction.atomic():
         update.sequence = _lock_and_number(update.page_id)
         update.headline = headline
@@ -215,9 +219,11 @@ def promote_live_update(*, update: LiveUpdate, user: Any = None) -> ArticlePage:
             body=_raw(update.body),
             owner=user if getattr(user, "pk", None) else None,
             live=False,
+            # Parental many-to-many values given to the constructor are saved with the
+            # page; set() afterwards would stay in memory until the next full save.
+            tags=list(page.tags.all()),
         )
         parent.add_child(instance=article)
-        article.tags.set(page.tags.all())
         if update.author_id:
             ArticleAuthor.objects.create(page=article, author_id=update.author_id, sort_order=0)
         article.save_revision(user=user if getattr(user, "pk", None) else None, log_action=True)
@@ -232,20 +238,54 @@ def set_coverage_status(*, page: LivePage, status: str, user: Any = None) -> Liv
     """End (or resume) live coverage by publishing a new revision of the page.
 
     A revision, not a field update: Wagtail copies the revision into the page on every
-    publish, and a status written beside it would be undone by the next one.
+    publish, and a status written beside it would be undone by the next one. The revision
+    published is the page as readers see it, so ending coverage never publishes an editor's
+    unfinished draft; the draft gets the new status too and stays the latest revision.
+    An unpublished page only gets a draft revision: ending coverage does not publish it.
     """
     if status not in CoverageStatus.values:
         raise ValidationError(
             _("Unknown status “%(status)s”; use one of: %(choices)s.")
             % {"status": status, "choices": ", ".join(CoverageStatus.values)}
         )
-    latest = page.get_latest_revision_as_object()
-    latest.coverage_status = status
-    if status == CoverageStatus.LIVE:
-        latest.coverage_ended_at = None
-    elif latest.coverage_ended_at is None:
-        latest.coverage_ended_at = timezone.now()
-    revision = latest.save_revision(user=user if getattr(user, "pk", None) else None)
-    revision.publish(user=user if getattr(user, "pk", None) else None)
+    by = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        current = LivePage.objects.get(pk=page.pk)
+        ended_at = None
+        if status == CoverageStatus.ENDED:
+            ended_at = current.coverage_ended_at or timezone.now()
+
+        def with_status(version: LivePage) -> LivePage:
+            version.coverage_status = status
+            version.coverage_ended_at = ended_at
+            return version
+
+        draft = (
+            current.get_latest_revision_as_object()
+            if current.has_unpublished_changes or not current.live
+            else None
+        )
+        if current.live:
+            with_status(current).save_revision(user=by).publish(user=by)
+        else:
+            LivePage.objects.filter(pk=page.pk).update(
+                coverage_status=status, coverage_ended_at=ended_at
+            )
+        if draft is not None:
+            with_status(draft).save_revision(user=by)
     page.refresh_from_db()
     return page
+
+
+def touch_updates_promoted_to(*, article: ArticlePage) -> int:
+    """Renumber the updates promoted to ``article``, so open pages redraw their links to it."""
+    updates = list(LiveUpdate.objects.visible().filter(promoted_to=article))
+    for update in updates:
+        touch_live_update(update=update)
+    return len(updates)
+
+
+def touch_updates_after_publish(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``page_published`` receiver: a promoted article going live changes its update's link."""
+    if isinstance(instance, ArticlePage):
+        touch_updates_promoted_to(article=instance)

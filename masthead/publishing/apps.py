@@ -23,3 +23,14 @@ class PublishingConfig(AppConfig):
         from .social import draw_card_after_publish
 
         page_published.connect(draw_card_after_publish, dispatch_uid="masthead.share_card")
+
+        from .receivers import reindex_live_page
+        from .signals import live_update_changed
+
+        live_update_changed.connect(reindex_live_page, dispatch_uid="masthead.live_reindex")
+
+        from .actions import touch_updates_after_publish
+
+        page_published.connect(
+            touch_updates_after_publish, dispatch_uid="masthead.live_update_promoted"
+        )
