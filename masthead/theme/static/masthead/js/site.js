@@ -1,4 +1,4 @@
-/* masthead: "Show More" in place, click-to-play video, and the reader's personal bits
+/* masthead: "Show More" in place, click-to-play video, dismissing breaking news, and the reader's personal bits
    (form tokens, a greeting after signing in, the meter) on pages cached for everyone.
    Pages work without it. */
 (function () {
@@ -99,6 +99,26 @@
   }
   var closer = document.querySelector("[data-notice-close]");
   if (closer) closer.addEventListener("click", function () { closer.closest("[data-notice]").hidden = true; });
+
+  // Breaking news: a reader who dismissed a story's banner does not see it again in
+  // this browser; a newer story's banner shows. Without storage, the button still hides it.
+  var breaking = document.querySelector("[data-breaking]");
+  if (breaking) {
+    var dismissKey = "masthead-breaking-dismissed";
+    var dismissed = null;
+    try { dismissed = window.localStorage.getItem(dismissKey); } catch (err) { /* storage off */ }
+    if (dismissed === breaking.dataset.breaking) breaking.hidden = true;
+    var dismiss = breaking.querySelector("[data-breaking-dismiss]");
+    if (dismiss && !breaking.hidden) {
+      dismiss.hidden = false;
+      dismiss.addEventListener("click", function () {
+        try { window.localStorage.setItem(dismissKey, breaking.dataset.breaking); } catch (err) { /* storage off */ }
+        breaking.hidden = true;
+        var main = document.getElementById("main");
+        if (main) main.focus();
+      });
+    }
+  }
 
   // The monthly meter has not started in this browser: start it and come back once.
   var meterStart = document.querySelector("form[data-meter-start]");

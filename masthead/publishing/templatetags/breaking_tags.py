@@ -1,0 +1,75 @@
+"""The breaking-news banner across every public page, and the "Breaking" label of a story."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import template
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from masthead.publishing.listings import published_articles
+from masthead.publishing.models import BREAKING_DEFAULT_HOURS, ArticlePage, CoverageStatus
+
+register = template.Library()
+
+
+def breaking_story(request: Any, *, moment: datetime | None = None) -> ArticlePage | None:
+    """The newest story whose banner is up, in one query on the ``article_breaking`` index.
+
+    ``published_articles`` keeps email-only, unpublished and privacy-restricted stories
+    out, as on every listing. The body is never loaded: the banner shows the headline
+    only, so nothing a paywall hides can leak into it. ``coverage_status`` is read
+    through the live page's table in the same query, to say "Live" on ongoing coverage.
+    """
+    from wagtail.models import Site
+
+    site = Site.find_for_request(request)
+    return (
+        published_articles(site)
+        .breaking_at(moment or timezone.now())
+        .defer("body", "video_transcript")
+        .annotate(breaking_coverage_status=F("livepage__coverage_status"))
+        .first()
+    )
+
+
+@register.simple_tag(takes_context=True)
+def breaking_banner(context: Any) -> SafeString | str:
+    """``{% breaking_banner %}`` in ``base.html``: the banner, or nothing.
+
+    Pages rendered without a request (the server error page, emails) get nothing, so a
+    failing database never takes the error page down with it.
+    """
+    request = context.get("request")
+    if request is None:
+        return ""
+    story = breaking_story(request)
+    if story is None:
+        return ""
+    return render_to_string(
+        "components/breaking_banner.html",
+        {
+            "story": story,
+            "url": story.get_url(request=request),
+            "is_live": story.breaking_coverage_status == CoverageStatus.LIVE,
+        },
+    )
+
+
+@register.filter
+def is_breaking_now(article: ArticlePage) -> bool:
+    """Whether ``article``'s banner is up now: the rule of ``ArticlePageQuerySet.breaking_at``
+    for a row already loaded, so a listing labels its breaking briefs without a query.
+    """
+    if not article.is_breaking or article.published_at is None:
+        return False
+    now = timezone.now()
+    if article.published_at > now:
+        return False
+    if article.breaking_until is not None:
+        return article.breaking_until > now
+    return article.published_at > now - timedelta(hours=BREAKING_DEFAULT_HOURS)
