@@ -1,7 +1,398 @@
-"""Live coverage for readers: the poll endpoint, the per-page feed and the page's context."""
+"""Live coverage for readers: the poll endpoint and the per-page feeds.
+
+A live page's open tabs ask ``/<slug>/updates.json?since=<N>`` every few seconds for what
+changed after the sequence number ``N`` (``docs/reference/live-updates-api.md``). Most polls
+find nothing new, so the answer "nothing changed" (304) is decided from one query and a hash,
+before anything is rendered. The answer is the same for every reader (live coverage is free to
+read), so it never reads the session or the member cookie, and a CDN may hold it a few seconds.
+
+``/<slug>/rss/``, ``atom/`` and ``feed.json`` follow one live page in a feed reader, through the
+same machinery as the site's feeds (``feeds.py``). A Wagtail page elsewhere in the tree may
+have a child called ``rss``; when no live page has the slug, the request goes on to Wagtail.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.conf import settings
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    OuterRef,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce, Length, Substr
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import URLPattern, path
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import format_html
+from django.utils.http import quote_etag
+from django.utils.translation import gettext as _
+from wagtail import views as wagtail_views
+from wagtail.blocks import StreamValue
+from wagtail.models import PageViewRestriction, Site
+
+from .feeds import FEED_SIZE, Channel, FeedAuthor, FeedEntry, serve_channel
+from .models import LivePage, LiveUpdate, Photo
+from .portable import absolute_url, load_references, portable_blocks
+from .social import site_settings
+
+# More changes than this since a reader's cursor and the page is better reloaded whole.
+MAX_CHANGES = 50
+# A cursor is a PostgreSQL bigint: 19 digits at most, and no more than this.
+MAX_CURSOR = 2**63 - 1
+# Bumped when the JSON's shape changes, so no cache hands out an answer of the old shape.
+PROTOCOL_VERSION = "1"
+
+
+# --- Finding the page --------------------------------------------------------------------------
+
+
+def _live_pages(slug: str) -> Any:
+    """Live pages readers may open at ``/<slug>/``: published and not email-only.
+
+    ``cursor`` (the latest sequence) and ``restricted`` (a Wagtail privacy setting on the
+    page or above it) come with the row, so a poll that finds nothing new costs one query.
+    """
+    latest = (
+        LiveUpdate.objects.filter(page=OuterRef("pk")).order_by("-sequence").values("sequence")[:1]
+    )
+    covering = PageViewRestriction.objects.filter(
+        page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+    )
+    return (
+        LivePage.objects.live()
+        .listed()
+        .filter(slug=slug)
+        .annotate(
+            cursor=Coalesce(Subquery(latest), Value(0), output_field=BigIntegerField()),
+            restricted=Exists(covering),
+        )
+        .defer("body", "key_points")
+        .order_by("path")
+    )
+
+
+def find_live_page(request: HttpRequest, slug: str) -> LivePage | None:
+    """The live page at ``/<slug>/`` for this request's site.
+
+    Slugs are unique among siblings only, so with several sites two live pages may share
+    one; then the request's site decides. A single match needs no site lookup.
+    """
+    pages = list(_live_pages(slug))
+    if len(pages) <= 1:
+        return pages[0] if pages else None
+    site = Site.find_for_request(request)
+    for page in pages:
+        if site is not None and any(
+            root.site_id == site.pk for root in page._get_relevant_site_root_paths(request)
+        ):
+            return page
+    return pages[0]
+
+
+def _passes_restrictions(request: HttpRequest, page: LivePage) -> bool:
+    """Whether this request passes every privacy setting over ``page`` (password, sign-in)."""
+    return all(restriction.accept_request(request) for restriction in page.get_view_restrictions())
+
+
+# --- The poll endpoint -------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    def __init__(self, message: str, context: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+def parse_since(values: list[str]) -> int:
+    """The ``since`` cursor, or ``BadCursor`` saying what is wrong and how to fix it."""
+    how = _(
+        "Send the “cursor” of the last answer, or the page's data-cursor, as ?since=<number>; "
+        "?since=0 asks for every update."
+    )
+    if not values:
+        raise BadCursor(_("The since parameter is missing."), how)
+    if len(values) > 1:
+        raise BadCursor(
+            _("Send the since parameter once, not %(count)d times.") % {"count": len(values)}, how
+        )
+    raw = values[0]
+    # isdecimal() alone would let "²" or "٣" through to int().
+    if not (raw.isascii() and raw.isdecimal()):
+        raise BadCursor(
+            _("“%(value)s” is not a cursor: a cursor is a whole number, 0 or more.")
+            % {"value": raw[:40]},
+            how,
+        )
+    if len(raw) > 19 or int(raw) > MAX_CURSOR:
+        raise BadCursor(
+            _("The cursor %(value)s is too large; no live page has numbers that high.")
+            % {"value": raw[:40]},
+            how,
+        )
+    return int(raw)
+
+
+def error(status: int, kind: str, message: str, context: str) -> JsonResponse:
+    """An error in Ghost's envelope. Never cached: the page may be published a moment later."""
+    response = JsonResponse(
+        {"errors": [{"message": message, "context": context, "type": kind}]}, status=status
+    )
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def not_found() -> JsonResponse:
+    return error(
+        404,
+        "NotFoundError",
+        _("There is no live coverage at this address."),
+        _(
+            "Check the page's address; coverage that was unpublished or never went live has no updates."
+        ),
+    )
+
+
+def poll_seconds() -> int:
+    return int(settings.MASTHEAD_LIVE_POLL_SECONDS)
+
+
+def poll_etag(page: LivePage, *, since: int, poll_after: int) -> str:
+    """A strong ETag of the answer, from what decides it, without rendering it."""
+    published = page.last_published_at.isoformat() if page.last_published_at else ""
+    parts = [
+        PROTOCOL_VERSION,
+        str(page.pk),
+        str(page.cursor),
+        str(since),
+        page.coverage_status,
+        published,
+        str(poll_after),
+    ]
+    return quote_etag(hashlib.sha256("|".join(parts).encode()).hexdigest()[:40])
+
+
+def _cache_headers(response: HttpResponse, *, etag: str, poll_after: int, public: bool) -> None:
+    response["ETag"] = etag
+    if public:
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=max(1, min(5, poll_after // 2)),
+            stale_while_revalidate=poll_after,
+        )
+    else:
+        # The request passed a privacy setting (a password, a sign-in): for it alone.
+        patch_cache_control(response, private=True, max_age=0, must_revalidate=True)
+
+
+def prepare_updates(updates: Sequence[LiveUpdate], page: LivePage) -> None:
+    """Ready ``updates`` for ``components/live_update.html``, in a fixed number of queries.
+
+    Each body converted on its own loads its photos with a query per update; one stream of
+    every body loads them once, and their renditions come with them. Each update is given
+    ``page`` so nothing asks the database for it again.
+    """
+    stream_block = LiveUpdate._meta.get_field("body").stream_block  # type: ignore[union-attr]
+    raw: list[dict[str, Any]] = []
+    spans = []
+    for update in updates:
+        update.page = page
+        blocks = list(update.body.raw_data)
+        spans.append((len(raw), len(blocks)))
+        raw.extend(blocks)
+    if not raw:
+        return
+    children = list(StreamValue(stream_block, raw, is_lazy=True))
+    photos: list[Photo] = []
+    for child in children:
+        if child.block_type == "image" and child.value["image"] is not None:
+            photos.append(child.value["image"])
+        elif child.block_type == "video" and child.value.get("poster") is not None:
+            photos.append(child.value["poster"])
+    if photos:
+        prefetch_related_objects(photos, "renditions")
+    for update, (start, count) in zip(updates, spans, strict=True):
+        update.body = StreamValue(stream_block, children[start : start + count])
+
+
+def _update_json(update: LiveUpdate, *, since: int, page_url: str) -> dict[str, Any]:
+    return {
+        "id": update.pk,
+        "new": update.created_sequence > since,
+        "posted_at": update.posted_at.isoformat(timespec="seconds"),
+        "pinned": update.is_pinned,
+        "key_event": update.is_key_event,
+        "html": render_to_string(
+            "components/live_update.html", {"update": update, "page_url": page_url}
+        ).strip(),
+    }
+
+
+def poll_body(page: LivePage, *, since: int, poll_after: int) -> dict[str, Any]:
+    """The 200 answer: every change after ``since``, or ``reset`` when there are too many."""
+    cursor: int = page.cursor
+    body: dict[str, Any] = {
+        "cursor": cursor,
+        "status": page.coverage_status,
+        "updates": [],
+        "removed": [],
+        "reset": False,
+        "poll_after": poll_after,
+    }
+    if since >= cursor:
+        return body
+    changed = list(
+        LiveUpdate.objects.filter(page=page, sequence__gt=since)
+        .for_display()
+        .newest_first()[: MAX_CHANGES + 1]
+    )
+    if len(changed) > MAX_CHANGES:
+        body["reset"] = True
+        return body
+    shown = [update for update in changed if not update.is_deleted]
+    prepare_updates(shown, page)
+    page_url = page.url or ""
+    body["updates"] = [_update_json(update, since=since, page_url=page_url) for update in shown]
+    body["removed"] = [update.pk for update in changed if update.is_deleted]
+    return body
+
+
+def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
+    """``GET /<slug>/updates.json?since=<N>``: what changed on a live page after ``N``."""
+    if request.method not in ("GET", "HEAD"):
+        response = error(
+            405,
+            "MethodNotAllowedError",
+            _("Only GET reads live updates."),
+            _("Send a GET request to this address."),
+        )
+        response["Allow"] = "GET, HEAD"
+        return response
+    try:
+        since = parse_since(request.GET.getlist("since"))
+    except BadCursor as bad:
+        return error(400, "BadRequestError", bad.message, bad.context)
+    page = find_live_page(request, slug)
+    if page is None:
+        return not_found()
+    public = not page.restricted
+    if not public and not _passes_restrictions(request, page):
+        return not_found()
+    poll_after = poll_seconds()
+    etag = poll_etag(page, since=since, poll_after=poll_after)
+    headers = HttpResponse(content_type="application/json")
+    _cache_headers(headers, etag=etag, poll_after=poll_after, public=public)
+    # The 304 (or 412) is decided here, before a single update is read or rendered.
+    conditional = get_conditional_response(request, etag=etag, response=headers)
+    if conditional is not None and conditional is not headers:
+        return conditional
+    response = JsonResponse(poll_body(page, since=since, poll_after=poll_after))
+    _cache_headers(response, etag=etag, poll_after=poll_after, public=public)
+    return response
+
+
+# --- Feeds -------------------------------------------------------------------------------------
+
+
+def update_entries(page: LivePage, updates: Sequence[LiveUpdate]) -> list[FeedEntry]:
+    """One feed item per update: its words and pictures as a feed reader shows them."""
+    prepare_updates(updates, page)
+    references = load_references([list(update.body) for update in updates])
+    entries = []
+    for update in updates:
+        link = absolute_url(update.permalink(page.url or "/"))
+        blocks = portable_blocks(list(update.body), base=link, references=references)
+        authors = (
+            [
+                FeedAuthor(
+                    name=update.author.name, url=absolute_url(update.author.get_absolute_url())
+                )
+            ]
+            if update.author is not None
+            else []
+        )
+        content = render_to_string(
+            "publishing/feed_entry.html",
+            {
+                "article": {"title": str(update)},
+                "link": link,
+                "lead": None,
+                "excerpt": "",
+                "can_read": True,
+                "blocks": blocks,
+                "notes": [],
+            },
+        ).strip()
+        if update.author is not None:
+            content += format_html(
+                '<p>{} <a href="{}">{}</a></p>', _("By"), authors[0].url, update.author.name
+            )
+        changed = max(update.posted_at, update.changed_at)
+        entries.append(
+            FeedEntry(
+                # The page's Ghost id, not its address: a renamed page keeps its items.
+                guid=f"{page.ghost_id}-update-{update.pk}",
+                title=str(update),
+                link=link,
+                summary=update.summary_text,
+                content_html=content,
+                published=update.posted_at,
+                updated=changed,
+                changed=changed,
+                authors=authors,
+                categories=[_("Key event")] if update.is_key_event else [],
+            )
+        )
+    return entries
+
+
+def live_channel(request: HttpRequest, page: LivePage, suffix: str) -> Channel:
+    config = site_settings(request)
+    updates = list(
+        LiveUpdate.objects.filter(page=page).visible().for_display().newest_first()[:FEED_SIZE]
+    )
+    url = page.url or "/"
+    return Channel(
+        title=page.title,
+        description=page.dek or page.title,
+        home_url=absolute_url(url),
+        path=url + suffix,
+        page=1,
+        entries=update_entries(page, updates),
+        has_more=False,
+        language=settings.LANGUAGE_CODE,
+        publication=config.publication_name,
+    )
+
+
+def live_feed(kind: str) -> Callable[..., HttpResponse]:
+    """One live page's feed in one format; any other page's ``<slug>/rss/`` goes to Wagtail."""
+
+    def view(request: HttpRequest, slug: str) -> HttpResponse:
+        page = find_live_page(request, slug)
+        if page is None or page.restricted:
+            return wagtail_views.serve(request, request.path_info.lstrip("/"))
+
+        def build(request: HttpRequest, suffix: str) -> Channel:
+            return live_channel(request, page, suffix)
+
+        return serve_channel(request, build, kind=kind)
+
+    return view
+
+
+urlpatterns: list[URLPattern] = [
+    path("<slug:slug>/updates.json", live_updates, name="live_updates"),
+    path("<slug:slug>/rss/", live_feed("rss"), name="live_feed_rss"),
+    path("<slug:slug>/atom/", live_feed("atom"), name="live_feed_atom"),
+    path("<slug:slug>/feed.json", live_feed("json"), name="live_feed_json"),
+]

@@ -278,6 +278,12 @@ WAGTAILSEARCH_BACKENDS = search_backend_settings(
     prefix=env.str("MASTHEAD_CACHE_PREFIX", default="masthead"),
 )
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# Uploaded video is played by the reader's browser, so only formats every current
+# browser plays are accepted (not AVI, MKV or MPEG, which would show a broken player).
+WAGTAILMEDIA = {
+    "VIDEO_EXTENSIONS": ["mp4", "m4v", "webm"],
+    "AUDIO_EXTENSIONS": ["mp3", "m4a", "aac", "ogg", "wav"],
+}
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # No third-party requests from the admin: avatars come from uploads, not Gravatar.
@@ -300,6 +306,26 @@ MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR = env.int("MASTHEAD_CODE_ATTEMPTS_PER_IP_HOUR
 MASTHEAD_CLIENT_IP_HEADER = env.str("MASTHEAD_CLIENT_IP_HEADER", default="")
 # Member counts on the site (drive, counter) are recomputed at most this often.
 MASTHEAD_COUNTER_CACHE_SECONDS = env.int("MASTHEAD_COUNTER_CACHE_SECONDS", default=60)
+
+# --- Live coverage -----------------------------------------------------------------
+
+
+def live_poll_seconds(seconds: int) -> int:
+    """The poll interval, refused outside 2..300 s: shorter floods the server, longer
+    leaves readers minutes behind the newsroom."""
+    if not 2 <= seconds <= 300:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"MASTHEAD_LIVE_POLL_SECONDS={seconds} is out of range: give a number of seconds "
+            "from 2 to 300 (the default is 10)."
+        )
+    return seconds
+
+
+# Readers' live pages ask for new updates this often. Shorter is fresher and costs more
+# requests; each answer may be cached for up to 5 seconds.
+MASTHEAD_LIVE_POLL_SECONDS = live_poll_seconds(env.int("MASTHEAD_LIVE_POLL_SECONDS", default=10))
 
 # --- Payments -------------------------------------------------------------------
 # Payments are optional: without a secret key, paid buttons say payments are off and
