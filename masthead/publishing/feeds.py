@@ -35,15 +35,19 @@ from django.utils import feedgenerator
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
+from wagtail.blocks import StreamValue
 
 from masthead.membership.access import ANONYMOUS
 
-from .listings import published_articles, site_for
+from .listings import latest_updates_of, published_articles, site_for
 from .models import (
     ArticleAuthor,
+    ArticleFormat,
     ArticleNote,
     ArticlePage,
     Author,
+    LivePage,
+    LiveUpdate,
     SiteSettings,
     Tag,
     tagged_with,
@@ -69,6 +73,9 @@ STALE_WHILE_REVALIDATE = 3600
 TTL_MINUTES = "60"
 # Atom ids must be IRIs; a name-based UUID of the guid stays the same whatever the host.
 _ATOM_ID_NAMESPACE = uuid.UUID("8f0e2d16-8d0c-4a43-9a3e-1c7cf1a6b0f4")
+
+# A live page's item in the site's feeds carries its latest few updates, not the whole stream.
+FEED_LIVE_UPDATES = 5
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 JSON_FEED_CONTENT_TYPE = "application/feed+json"
@@ -184,6 +191,11 @@ def article_entries(articles: Sequence[ArticlePage]) -> list[FeedEntry]:
         notes=[note.text for article in readable for note in article.published_notes],
     )
     readable_ids = {article.pk for article in readable}
+    live_parts = live_feed_parts(articles)
+    live_references = load_references(
+        [update.body for part in live_parts.values() for update in part.updates],
+        notes=[source for part in live_parts.values() for source in part.key_points],
+    )
     entries = []
     for article in articles:
         link = absolute_url(article.url or "/")
@@ -227,6 +239,14 @@ def article_entries(articles: Sequence[ArticlePage]) -> list[FeedEntry]:
         updated = max(
             [published, article.updated_at or published, *(note.noted_at for note in notes)]
         )
+        template = "publishing/feed_entry.html"
+        live = live_parts.get(article.pk)
+        if live is not None:
+            # Live coverage is free to read; its item is the summary, the key points and
+            # the latest updates, and it counts as updated when an update is posted.
+            template = "publishing/feed_live_entry.html"
+            context.update(live.context(link=link, references=live_references))
+            updated = max([updated, *(update.posted_at for update in live.updates)])
         changed = max(updated, article.last_published_at or published)
         entries.append(
             FeedEntry(
@@ -234,7 +254,7 @@ def article_entries(articles: Sequence[ArticlePage]) -> list[FeedEntry]:
                 title=article.title,
                 link=link,
                 summary=article.excerpt,
-                content_html=render_to_string("publishing/feed_entry.html", context),
+                content_html=render_to_string(template, context),
                 published=published,
                 updated=updated,
                 changed=changed,
@@ -247,6 +267,63 @@ def article_entries(articles: Sequence[ArticlePage]) -> list[FeedEntry]:
             )
         )
     return entries
+
+
+@dataclass
+class LiveFeedPart:
+    """What a live page's feed item adds: key points (stored rich text) and latest updates."""
+
+    key_points: list[str]
+    updates: list[LiveUpdate]
+
+    def context(self, *, link: str, references: Any) -> dict[str, Any]:
+        return {
+            "key_points": [
+                rich_html(source, base=link, references=references) for source in self.key_points
+            ],
+            "updates": [
+                {
+                    "url": update.permalink(link),
+                    "posted_at": update.posted_at,
+                    "headline": update.headline,
+                    "blocks": portable_blocks(update.body, base=link, references=references),
+                }
+                for update in self.updates
+            ],
+        }
+
+
+def live_feed_parts(articles: Sequence[ArticlePage]) -> dict[int, LiveFeedPart]:
+    """Key points and latest updates of the live pages among ``articles``, in fixed queries.
+
+    Every update body is converted in one stream, as ``convert_bodies`` does for articles,
+    so photos in updates are loaded once for all of them.
+    """
+    ids = [article.pk for article in articles if article.format == ArticleFormat.LIVE]
+    if not ids:
+        return {}
+    points = {
+        page.pk: [
+            str(block.get("value") or "")
+            for block in page.key_points.raw_data
+            if block.get("type") == "point"
+        ]
+        for page in LivePage.objects.filter(pk__in=ids).only("key_points")
+    }
+    updates = latest_updates_of(ids, per_page=FEED_LIVE_UPDATES)
+    rows = [update for page_id in ids for update in updates.get(page_id, [])]
+    body_field: Any = LiveUpdate._meta.get_field("body")
+    stream_block = body_field.stream_block
+    raw = [block for update in rows for block in update.body.raw_data]
+    children = list(StreamValue(stream_block, raw, is_lazy=True))
+    start = 0
+    for update in rows:
+        count = len(update.body.raw_data)
+        update.body = StreamValue(stream_block, children[start : start + count])
+        start += count
+    return {
+        pk: LiveFeedPart(key_points=points.get(pk, []), updates=updates.get(pk, [])) for pk in ids
+    }
 
 
 def _categories(article: ArticlePage) -> list[str]:

@@ -7,9 +7,12 @@ the size of the archive; the query-count tests hold them to it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 from wagtail.models import Site
 
@@ -17,7 +20,16 @@ from masthead.membership.access import Visibility
 from masthead.membership.payments import payments_enabled
 
 from .gating import ArticleAccess
-from .models import ArticleFormat, ArticlePage, Author, HomePage, PhotoRendition, Tag
+from .models import (
+    ArticleFormat,
+    ArticlePage,
+    Author,
+    CoverageStatus,
+    HomePage,
+    LiveUpdate,
+    PhotoRendition,
+    Tag,
+)
 from .paging import Batch, Cursor, paginate
 from .structured_data import article_json_ld
 
@@ -25,6 +37,9 @@ LISTING_SIZE = 12
 NEWS_FEED_SIDEBAR_SIZE = 8
 RELATED_SIZE = 4
 VIDEO_STRIP_SIZE = 6
+# The home page's "Live" block: the ongoing coverage shown, and the updates of each.
+HOME_LIVE_PAGES = 2
+HOME_LIVE_UPDATES = 3
 # The sizes article cards ask for (components/article_card.html). Prefetching only
 # these, not every size a photo was ever cut to, keeps listings light; a size missing
 # here still works, at the cost of a query.
@@ -59,10 +74,15 @@ def published_articles(site: Site | None = None) -> Any:
 
 
 def live_articles(site: Site | None = None) -> Any:
-    """Published articles of ``site`` (all sites when ``None``), ready for cards."""
+    """Published articles of ``site`` (all sites when ``None``), ready for cards.
+
+    ``live_status`` is the coverage status of a live page (None for other formats), read
+    in the same query, so a card can say "Live" without a query of its own.
+    """
     return (
         published_articles(site)
         .for_listing()
+        .annotate(live_status=F("livepage__coverage_status"))
         .prefetch_related(
             Prefetch(
                 "lead_image__renditions",
@@ -84,23 +104,96 @@ def listing_batch(
     return paginate(articles, cursor=cursor, size=size, any_of=any_of)
 
 
+def latest_updates_of(
+    page_ids: Iterable[int], *, per_page: int, fields: Iterable[str] = ()
+) -> dict[int, list[LiveUpdate]]:
+    """The ``per_page`` newest visible updates of each live page, in one query for all.
+
+    A window numbers each page's updates newest first and the query keeps the first few,
+    so the cost does not grow with the number of updates. ``fields`` limits the columns
+    read (all when empty).
+    """
+    ids = list(page_ids)
+    if not ids:
+        return {}
+    newest = [F("posted_at").desc(), F("pk").desc()]
+    updates = (
+        LiveUpdate.objects.filter(page_id__in=ids)
+        .visible()
+        .annotate(place=Window(RowNumber(), partition_by=[F("page_id")], order_by=newest))
+        .filter(place__lte=per_page)
+        .order_by("page_id", "place")
+    )
+    if fields:
+        updates = updates.only("page_id", "posted_at", *fields)
+    by_page: dict[int, list[LiveUpdate]] = {pk: [] for pk in ids}
+    for update in updates:
+        by_page[update.page_id].append(update)
+    return by_page
+
+
+@dataclass(frozen=True)
+class LiveLine:
+    """One update as the home page's "Live" block lists it: its time, words and permalink."""
+
+    posted_at: datetime
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class OngoingCoverage:
+    page: ArticlePage
+    updates: list[LiveLine]
+
+
+def ongoing_coverage(site: Site | None) -> list[OngoingCoverage]:
+    """Live coverage still running on ``site``, newest first, with its latest updates.
+
+    Two queries: the pages, then their updates. Ended coverage is an ordinary story.
+    """
+    pages = list(
+        published_articles(site)
+        .live_coverage()
+        .filter(livepage__coverage_status=CoverageStatus.LIVE)
+        .select_related("section")
+        .defer("body")
+        .newest_first()[:HOME_LIVE_PAGES]
+    )
+    updates = latest_updates_of(
+        [page.pk for page in pages], per_page=HOME_LIVE_UPDATES, fields=("headline", "body")
+    )
+    coverage = []
+    for page in pages:
+        url = page.url or ""
+        lines = [
+            LiveLine(posted_at=update.posted_at, text=str(update), url=update.permalink(url))
+            for update in updates.get(page.pk, [])
+        ]
+        coverage.append(OngoingCoverage(page=page, updates=lines))
+    return coverage
+
+
 def home_page_context(home: HomePage) -> dict[str, Any]:
     """Top stories, latest, per-section blocks, News Feed and video strip of the home page.
 
     Each block first picks its article ids with a cheap indexed query (one per
     section); then one query plus two prefetches loads every card. The count depends
-    on the number of sections, never on the size of the archive.
+    on the number of sections, never on the size of the archive. Ongoing live coverage
+    leads the page in a block of its own and is not repeated in the automatic blocks.
     """
     site = home.get_site()
     ids = published_articles(site).stories().newest_first().values_list("pk", flat=True)
+    live_coverage = ongoing_coverage(site)
+    live_ids = {coverage.page.pk for coverage in live_coverage}
 
     curated = [row.article_id for row in home.top_stories.all()]
     live_curated = set(ids.filter(pk__in=curated))
     top_ids = [pk for pk in curated if pk in live_curated]
     if len(top_ids) < 5:
         # An editor who curated fewer than five still gets a full top block.
-        top_ids += list(ids.exclude(pk__in=top_ids)[: 5 - len(top_ids)])
-    shown = set(top_ids)
+        top_ids += list(ids.exclude(pk__in={*top_ids, *live_ids})[: 5 - len(top_ids)])
+    shown = {*top_ids, *live_ids}
     latest_ids = list(ids.exclude(pk__in=shown)[:8])
     shown.update(latest_ids)
     sections = list(Tag.objects.sections().public())
@@ -125,6 +218,7 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
 
     by_section = [(section, pick(section_ids[section.pk])) for section in sections]
     return {
+        "live_coverage": live_coverage,
         "top_stories": pick(top_ids),
         "latest_stories": pick(latest_ids),
         "sections_with_articles": [(section, items) for section, items in by_section if items],

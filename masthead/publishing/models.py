@@ -987,6 +987,12 @@ class CoverageStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
+# The updates a live page's structured data lists (and the first batch it shows), and how
+# many of the latest ones its search entry holds.
+LIVE_LATEST_UPDATES = 20
+LIVE_INDEXED_UPDATES = 200
+
+
 class LivePage(ArticlePage):
     """Live coverage: a summary, key points and a stream of short, timestamped updates.
 
@@ -1016,6 +1022,13 @@ class LivePage(ArticlePage):
 
     parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
     subpage_types: ClassVar[list[str]] = []
+    search_fields: ClassVar[list[Any]] = [
+        *ArticlePage.search_fields,
+        # A reader looking for what was said in the coverage finds the page: its key
+        # points and the words of its latest updates, re-indexed as updates change.
+        index.SearchField("key_points_text"),
+        index.SearchField("updates_text"),
+    ]
 
     content_panels: ClassVar[list[Any]] = [
         FieldPanel("title", heading=_("Headline")),
@@ -1072,6 +1085,38 @@ class LivePage(ArticlePage):
     @property
     def coverage_start(self) -> datetime | None:
         return self.coverage_started_at or self.first_published_at
+
+    @cached_property
+    def latest_updates(self) -> list[LiveUpdate]:
+        """The newest visible updates, ready to show; one query shared by what reads them
+        (the structured data, and the top of the stream)."""
+        updates = LiveUpdate.objects.filter(page_id=self.pk).visible()
+        return list(updates.for_display().newest_first()[:LIVE_LATEST_UPDATES])
+
+    @property
+    def key_points_text(self) -> str:
+        from .plain_text import html_to_text
+
+        return "\n".join(
+            html_to_text(str(block.get("value") or "")) for block in self.key_points.raw_data
+        )
+
+    @property
+    def updates_text(self) -> str:
+        """Headlines and words of the latest visible updates, for the page's search entry.
+
+        Bounded, so a page that has run for days is indexed in one short query; the
+        oldest updates stop matching before the newest do.
+        """
+        rows = (
+            LiveUpdate.objects.filter(page_id=self.pk)
+            .visible()
+            .newest_first()
+            .only("headline", "body")[:LIVE_INDEXED_UPDATES]
+        )
+        return "\n".join(
+            part for update in rows for part in (update.headline, update.summary_text) if part
+        )
 
 
 class LiveUpdateQuerySet(models.QuerySet["LiveUpdate"]):

@@ -40,6 +40,7 @@ from .models import (
     ArticlePage,
     Author,
     HomePage,
+    LiveUpdate,
     Photo,
     PhotoRendition,
     SiteSettings,
@@ -205,7 +206,9 @@ class PostsSitemap(SiteSitemap):
     latest correction or update note, not Wagtail's ``last_published_at``: that moves on
     every republish, a tag added or a typo fixed as much as a story rewritten, and on every
     article of an import at once. Search engines trust a ``lastmod`` only while it tracks
-    changes readers see, which are the ones the page itself dates.
+    changes readers see, which are the ones the page itself dates. For live coverage that
+    includes its latest change of an update (posted, edited or deleted), which the page
+    shows without being republished.
     """
 
     name = "posts"
@@ -216,12 +219,17 @@ class PostsSitemap(SiteSitemap):
 
     def items(self) -> QuerySet:
         last_note = ArticleNote.objects.filter(page=OuterRef("pk")).order_by("-noted_at")
+        # The highest sequence is the latest change; the page's unique index finds it.
+        last_change = LiveUpdate.objects.filter(page=OuterRef("pk")).order_by("-sequence")
         return (
             self.base()
             .only("title", "url_path", "published_at", "updated_at", "lead_image")
             .select_related("lead_image")
             .prefetch_related(_existing_renditions("lead_image__renditions", self.image_spec))
-            .annotate(last_note=Subquery(last_note.values("noted_at")[:1]))
+            .annotate(
+                last_note=Subquery(last_note.values("noted_at")[:1]),
+                last_live_change=Subquery(last_change.values("changed_at")[:1]),
+            )
             .order_by("-published_at", "-pk")
         )
 
@@ -229,7 +237,7 @@ class PostsSitemap(SiteSitemap):
         return str(item.get_url(self.request))
 
     def lastmod(self, item: Any) -> datetime | None:
-        return _newest(item.published_at, item.updated_at, item.last_note)
+        return _newest(item.published_at, item.updated_at, item.last_note, item.last_live_change)
 
     def image(self, item: Any) -> Photo | None:
         return item.lead_image
@@ -241,7 +249,11 @@ class PostsSitemap(SiteSitemap):
         )
         notes = ArticleNote.objects.filter(page__in=articles.values("pk"))
         last_note = notes.aggregate(newest=Max("noted_at"))["newest"]
-        return totals["count"], _newest(totals["published"], totals["updated"], last_note)
+        changes = LiveUpdate.objects.filter(page__in=articles.values("pk"))
+        last_change = changes.aggregate(newest=Max("changed_at"))["newest"]
+        return totals["count"], _newest(
+            totals["published"], totals["updated"], last_note, last_change
+        )
 
 
 class TagsSitemap(SiteSitemap):
