@@ -1,7 +1,8 @@
-"""Admin wiring: snippets for tags, authors and desks, and a filterable article list."""
+"""Admin wiring: snippets for tags, authors and desks, a filterable article list, the live desk."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import django_filters
@@ -11,11 +12,13 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.pages.listing import PageFilterSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
+from wagtail.admin.widgets.button import Button
 from wagtail.models import Revision
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import ArticleFormat, ArticlePage, Author, Desk, Tag
+from . import live_admin
+from .models import ArticleFormat, ArticlePage, Author, Desk, LivePage, Tag
 
 
 class ArticleFilterSet(PageFilterSet):
@@ -128,3 +131,47 @@ def add_publishing_activity_panel(request: Any, panels: list[Any]) -> None:
     from .admin_panels import PublishingActivityPanel
 
     panels.append(PublishingActivityPanel())
+
+
+# --- The live desk -----------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_live_desk_urls() -> list[Any]:
+    return live_admin.admin_urls()
+
+
+@hooks.register("register_admin_menu_item")
+def register_live_coverage_menu_item() -> Any:
+    return live_admin.menu_item()
+
+
+def _live_desk_button(page: Any, user: Any, priority: int) -> Iterator[Button]:
+    if issubclass(page.specific_class or type(page), LivePage) and (
+        page.permissions_for_user(user).can_edit()
+    ):
+        yield Button(
+            _("Live desk"),
+            url=live_admin.desk_url(page.pk),
+            icon_name="radio-full",
+            attrs={"title": _("Post, edit and pin the updates of this live page")},
+            priority=priority,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def live_desk_header_button(
+    page: Any, user: Any, view_name: str, next_url: str | None = None
+) -> Iterator[Button]:
+    yield from _live_desk_button(page, user, priority=5)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def live_desk_listing_button(page: Any, user: Any, next_url: str | None = None) -> Iterator[Button]:
+    yield from _live_desk_button(page, user, priority=3)
+
+
+@hooks.register("register_log_actions")
+def register_live_update_log_actions(actions: Any) -> None:
+    for action, (label, message) in live_admin.LOGGED_ACTIONS.items():
+        actions.register_action(action, label, message)
