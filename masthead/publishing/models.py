@@ -1118,6 +1118,27 @@ class LivePage(ArticlePage):
             part for update in rows for part in (update.headline, update.summary_text) if part
         )
 
+    def serve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.GET.get("partial") == "1" and not self.email_only:
+            # "Show older updates" loads the next batch in place: the stream's items alone.
+            from django.template.response import TemplateResponse
+
+            from .coverage import stream_batch_context
+
+            return TemplateResponse(
+                request, "components/live_update_batch.html", stream_batch_context(self, request)
+            )
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .coverage import live_page_context
+
+        # First, so the structured data reuses the top of the stream (``latest_updates``).
+        coverage = live_page_context(self, request)
+        context = super().get_context(request, *args, **kwargs)
+        context.update(coverage)
+        return context
+
 
 class LiveUpdateQuerySet(models.QuerySet["LiveUpdate"]):
     def visible(self) -> LiveUpdateQuerySet:
