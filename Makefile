@@ -7,6 +7,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ENV = DJANGO_SETTINGS_MODULE=masthead.settings.base MASTHEAD_SITE_URL=http://127.0.0.1:$(PORT)
+# The demo's live page and News Feed keep moving while it is served; set it to false to stop them.
+MASTHEAD_DEMO_TICKER ?= true
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -43,7 +45,7 @@ demo: install
 	@echo "  masthead demo: http://127.0.0.1:$(PORT)/"
 	@echo "  editors' admin: http://127.0.0.1:$(PORT)/admin/  (login: admin / masthead-demo)"
 	@echo ""
-	@$(DEMO_ENV) PORT=$(PORT) exec $(BIN)/masthead serve
+	@$(DEMO_ENV) MASTHEAD_DEMO_TICKER=$(MASTHEAD_DEMO_TICKER) PORT=$(PORT) exec $(BIN)/masthead serve
 
 test: install node_modules/.installed
 	$(BIN)/pytest -n auto

@@ -6,3 +6,6 @@ class MastheadConfig(AppConfig):
 
     name = "masthead"
     verbose_name = "masthead"
+    # (job, seconds): run by `masthead worker`'s scheduler; see masthead/scheduler.py. The
+    # demo ticker does nothing unless MASTHEAD_DEMO_TICKER is on and the demo was seeded.
+    periodic_jobs = [("masthead.demo.live.tick_demo_newsroom", 60)]

@@ -10,6 +10,7 @@ newsletters, their subscribers and recent sends from ``newsletters``.
 from __future__ import annotations
 
 import random
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,10 +41,11 @@ from masthead.publishing.models import (
     StandardPage,
     Tag,
     TeamPage,
+    VideoIndexPage,
 )
 from masthead.staff.models import User
 
-from . import copy, members, newsletters, pictures
+from . import copy, live, members, newsletters, pictures
 
 SIZES = {
     # name: (articles and briefs, days of archive, pictures in the pool)
@@ -79,6 +81,12 @@ STORY_FORMATS = [
     (ArticleFormat.VIDEO, 12),
 ]
 BRIEF_SHARE = 0.55
+# The newest briefs come as a news desk files them: every 15-60 minutes by day, every
+# one to two and a half hours at night (site time), over the last three days.
+TRICKLE_HOURS = 72
+TRICKLE_DAY_MINUTES = (15, 60)
+TRICKLE_NIGHT_MINUTES = (60, 150)
+SITE_TIMEZONE = "Europe/Kyiv"
 # The renditions the default theme asks for (cards, and photos in article bodies),
 # made while seeding so that the first visit does not wait for hundreds of resizes.
 PHOTO_RENDITIONS = [*CARD_RENDITIONS, "width-640", "width-960", "width-1280"]
@@ -102,6 +110,8 @@ class DemoSummary:
     corrections: int = 0
     members: int = 0
     gated: int = 0
+    live_pages: int = 0
+    live_updates: int = 0
     admin_username: str = DEMO_ADMIN_USERNAME
     admin_password: str = DEMO_ADMIN_PASSWORD
     extra: dict[str, Any] = field(default_factory=dict)
@@ -159,6 +169,7 @@ def build_demo_newsroom(
     builder.articles(count=count, days=days, progress=progress)
     with transaction.atomic():
         builder.pages()
+        builder.live_coverage()
         builder.top_stories()
     builder.sign_up_members(
         count=members.MEMBERS[size] if member_count is None else member_count,
@@ -196,6 +207,11 @@ class _Builder:
         self.photos: list[Photo] = []
         self.used_slugs: set[str] = set()
         self.stories_by_section: dict[str, list[int]] = {}
+        # Briefs' timing and the videos' details have dice of their own, so adding them
+        # left every story's words as they were.
+        self.brief_rng = random.Random(f"{seed}-briefs")
+        self.video_rng = random.Random(f"{seed}-video")
+        self.live_page: ArticlePage | None = None
 
     # --- identity -------------------------------------------------------------
 
@@ -216,7 +232,7 @@ class _Builder:
         settings.publication_name = name
         settings.tagline = copy.PUBLICATION["tagline"]
         settings.logo = logo
-        settings.timezone = "Europe/Kyiv"
+        settings.timezone = SITE_TIMEZONE
         settings.accent_colour = "#B42318"
         settings.copyright_holder = name
         settings.footer_text = f"<p>{copy.PUBLICATION['about']}</p>"
@@ -353,18 +369,55 @@ class _Builder:
             if formats[i] == ArticleFormat.ARTICLE:
                 formats[i] = ArticleFormat.VIDEO
                 video_slots.append(i)
+        times, formats, breaking = self._trickle_briefs(times, formats)
         gated = members.choose_gated(formats, rng=self.gate_rng)
         chunk = 200
         for start in range(0, count, chunk):
             with transaction.atomic():
                 for i in range(start, min(start + chunk, count)):
                     self._article(
-                        when=times[i], fmt=formats[i], visibility=gated.get(i, Visibility.PUBLIC)
+                        when=times[i],
+                        fmt=formats[i],
+                        visibility=gated.get(i, Visibility.PUBLIC),
+                        is_breaking=i == breaking,
                     )
             if progress:
                 progress(min(chunk, count - start))
         # Scheduled publishing, visible in the admin and run by the worker.
         self._scheduled_article()
+
+    def _trickle_times(self, count: int) -> list[datetime]:
+        """Up to ``count`` brief times, newest first, the first four in the last two hours."""
+        rng = self.brief_rng
+        local = zoneinfo.ZoneInfo(SITE_TIMEZONE)
+        times = [self.now - timedelta(minutes=rng.uniform(2, 6))]
+        while len(times) < count:
+            if len(times) < 4:
+                gap = rng.uniform(8, 28)
+            else:
+                night = times[-1].astimezone(local).hour < 7
+                gap = rng.uniform(*(TRICKLE_NIGHT_MINUTES if night else TRICKLE_DAY_MINUTES))
+            moment = times[-1] - timedelta(minutes=gap)
+            if self.now - moment > timedelta(hours=TRICKLE_HOURS):
+                break
+            times.append(moment)
+        return times
+
+    def _trickle_briefs(
+        self, times: list[datetime], formats: list[str]
+    ) -> tuple[list[datetime], list[str], int]:
+        """Retime the newest briefs as a steady trickle; flag the second newest as breaking.
+
+        Returns the times and formats, oldest first again, and the breaking brief's index.
+        """
+        slots = [i for i, fmt in enumerate(formats) if fmt == ArticleFormat.BRIEF]
+        trickle = self._trickle_times(len(slots))
+        moved = dict(zip(reversed(slots), trickle, strict=False))
+        retimed = [moved.get(i, when) for i, when in enumerate(times)]
+        order = sorted(range(len(times)), key=lambda i: retimed[i])
+        breaking_at = trickle[1] if len(trickle) > 1 else None
+        breaking = next((n for n, i in enumerate(order) if retimed[i] == breaking_at), -1)
+        return [retimed[i] for i in order], [formats[i] for i in order], breaking
 
     def _section_for(self, fmt: str) -> str:
         if fmt == ArticleFormat.OPINION:
@@ -446,7 +499,12 @@ class _Builder:
         return blocks
 
     def _article(
-        self, *, when: datetime, fmt: str, visibility: str = Visibility.PUBLIC
+        self,
+        *,
+        when: datetime,
+        fmt: str,
+        visibility: str = Visibility.PUBLIC,
+        is_breaking: bool = False,
     ) -> ArticlePage:
         rng = self.rng
         section = self._section_for(fmt)
@@ -470,6 +528,7 @@ class _Builder:
             last_published_at=when,
             live=True,
             is_featured=not is_brief and rng.random() < 0.08,
+            is_breaking=is_breaking,
         )
         if not is_brief or rng.random() < 0.15:
             page.lead_image = self._pick_photo(section)
@@ -477,6 +536,7 @@ class _Builder:
             page.lead_video_url = f"https://www.youtube.com/watch?v={self._video_id()}"
             page.title = page.draft_title = copy.video_title(rng)
             page.dek = copy.video_description(rng)
+            self._video_details(page)
         page.article_authors = [
             ArticleAuthor(author=author, sort_order=i)
             for i, author in enumerate(self._byline(section, fmt))
@@ -519,6 +579,18 @@ class _Builder:
     def _video_id(self) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
         return "".join(self.rng.choice(alphabet) for _ in range(11))
+
+    def _video_details(self, page: ArticlePage) -> None:
+        """Duration for every video, a Vimeo address for some, a transcript for many."""
+        rng = self.video_rng
+        documentary = "Documentary" in page.title
+        seconds = rng.randint(900, 2400) if documentary else rng.randint(75, 720)
+        page.video_duration = timedelta(seconds=seconds)
+        if rng.random() < 0.25:
+            page.lead_video_url = f"https://vimeo.com/{rng.randint(100_000_000, 999_999_999)}"
+        if rng.random() < 0.5:
+            lines = copy.paragraphs(rng, "video", ArticleFormat.VIDEO, rng.randint(3, 5))
+            page.video_transcript = "\n\n".join(lines)
 
     def _scheduled_article(self) -> None:
         section = "politics"
@@ -586,8 +658,20 @@ class _Builder:
         team_page = TeamPage(title=str(team["title"]), slug="team", intro=str(team["intro"]))
         self.home.add_child(instance=team_page)
         team_page.save_revision().publish()
+        video_section = next(s for s in copy.SECTIONS if s["slug"] == "video")
+        video_page = VideoIndexPage(
+            title=video_section["name"], slug="video", intro=video_section["description"]
+        )
+        self.home.add_child(instance=video_page)
+        video_page.save_revision().publish()
         settings = SiteSettings.objects.get(site=self.site)
-        settings.navigation = [("section", tag) for tag in self.sections.values()]
+        # The Video link leads to the Video page (players, durations), not the tag's list.
+        settings.navigation = [
+            ("link", {"label": video_page.title, "page": video_page, "url": ""})
+            if slug == "video"
+            else ("section", tag)
+            for slug, tag in self.sections.items()
+        ]
         footer = []
         targets = {}
         for slug in ("about", "team", "contact", "corrections-policy", "ethics"):
@@ -599,6 +683,20 @@ class _Builder:
         settings.corrections_policy_page = targets["corrections-policy"]
         settings.ethics_policy_page = targets["ethics"]
         settings.save()
+
+    def live_coverage(self) -> None:
+        summary, self.live_page = live.build_live_pages(
+            home=self.home,
+            now=self.now,
+            seed=self.seed,
+            sections=self.sections,
+            topics=self.topics,
+            writers_by_section=self.writers_by_section,
+            photos=self.photos,
+            timezone_name=SITE_TIMEZONE,
+        )
+        self.summary.live_pages = summary.pages
+        self.summary.live_updates = summary.updates
 
     def top_stories(self) -> None:
         # Lead with reporting, as a news desk would: news, analysis, investigations.
@@ -614,7 +712,9 @@ class _Builder:
             .exclude(lead_image=None)
             .order_by("-published_at")[:5]
         )
+        # The ongoing live coverage leads, as it would on a day of breaking news.
+        lead = [self.live_page] if self.live_page is not None else []
         HomeTopStory.objects.bulk_create(
             HomeTopStory(page=self.home, article=article, sort_order=i)
-            for i, article in enumerate(latest)
+            for i, article in enumerate([*lead, *latest])
         )

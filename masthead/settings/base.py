@@ -194,6 +194,9 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # How often the worker's scheduler looks for due periodic jobs (scheduled publishing).
 MASTHEAD_SCHEDULER_INTERVAL = env.float("MASTHEAD_SCHEDULER_INTERVAL", default=15.0)
+# The demo newsroom's ticker: while on, the worker posts to the demo's live page every
+# two minutes and publishes a brief every ten (`make demo` turns it on). Demo data only.
+MASTHEAD_DEMO_TICKER = env.bool("MASTHEAD_DEMO_TICKER", default=False)
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "staff.User"

@@ -7,6 +7,8 @@ same mix as ``make demo``, scaled down) inside a transaction rolled back at the 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from django.core.cache import cache
@@ -320,3 +322,97 @@ def test_the_public_newsletters_page_offers_the_lists(demo, client):
     page = client.get("/newsletters/").content.decode()
     for name in ("Arvenia Daily", "The Weekly Round-up", "Investigations", "Insider"):
         assert name in page
+
+
+# --- live coverage, the News Feed's trickle and video ----------------------------------
+
+
+def test_an_ongoing_live_page_leads_with_over_a_hundred_and_twenty_updates(demo, client):
+    from masthead.demo import live
+    from masthead.publishing.models import Author, CoverageStatus, LivePage
+
+    page = LivePage.objects.live().get(slug=live.ONGOING_SLUG)
+    assert page.coverage_status == CoverageStatus.LIVE and page.coverage_ended_at is None
+    assert page.section.slug == "war" and page.tags.exists()
+    assert page.get_parent().specific == page.get_site().root_page.specific
+    assert len(page.key_points.raw_data) >= 3
+    assert page.article_authors.count() >= 1
+    updates = list(page.updates.order_by("sequence"))
+    assert demo.live_updates >= len(updates) >= 120
+    # Numbered 1..N in posting order, as the live desk would have numbered them.
+    assert [u.sequence for u in updates] == list(range(1, len(updates) + 1))
+    assert [u.created_sequence for u in updates] == [u.sequence for u in updates]
+    assert [u.posted_at for u in updates] == sorted(u.posted_at for u in updates)
+    now = timezone.now()
+    assert timedelta(minutes=1) < now - updates[-1].posted_at < timedelta(minutes=15)
+    assert timedelta(hours=24) < now - updates[0].posted_at < timedelta(hours=40)
+    assert page.coverage_start <= updates[0].posted_at
+    assert sum(u.is_pinned for u in updates) == 2
+    assert sum(u.is_key_event for u in updates) == 8
+    with_photo = [u for u in updates if any(b["type"] == "image" for b in u.body.raw_data)]
+    assert len(with_photo) >= 5
+    assert sum(bool(u.headline) for u in updates) > len(updates) / 2
+    assert {u.author_id for u in updates} <= set(Author.objects.values_list("pk", flat=True))
+    assert all(u.summary_text for u in updates)
+
+    assert HomeTopStory.objects.order_by("sort_order").first().article_id == page.pk
+    assert client.get(page.url).status_code == 200
+
+
+def test_an_ended_live_page_from_a_week_ago(demo, client):
+    from masthead.demo import live
+    from masthead.publishing.models import CoverageStatus, LivePage
+
+    page = LivePage.objects.live().get(slug=live.ENDED_SLUG)
+    assert page.coverage_status == CoverageStatus.ENDED
+    updates = list(page.updates.order_by("sequence"))
+    assert len(updates) == live.ENDED_UPDATES
+    assert page.coverage_ended_at >= updates[-1].posted_at
+    assert timedelta(days=6) < timezone.now() - page.coverage_ended_at < timedelta(days=8)
+    assert page.section.slug == "politics"
+    assert not any(u.is_pinned for u in updates)
+    assert client.get(page.url).status_code == 200
+
+
+def test_briefs_trickle_in_through_the_day_with_one_breaking(demo, client):
+    from zoneinfo import ZoneInfo
+
+    now = timezone.now()
+    briefs = ArticlePage.objects.live().briefs()
+    times = sorted(briefs.values_list("published_at", flat=True), reverse=True)
+    assert len([t for t in times if now - t < timedelta(hours=2)]) >= 3
+    recent = [t for t in times if now - t < timedelta(hours=48)]
+    assert len(recent) >= 40
+    gaps = [(newer - older, older) for newer, older in pairwise(recent)]
+    kyiv = ZoneInfo("Europe/Kyiv")
+    day = [gap for gap, at in gaps if 8 <= at.astimezone(kyiv).hour < 22]
+    night = [gap for gap, at in gaps if at.astimezone(kyiv).hour < 6]
+    assert max(day) <= timedelta(minutes=60)
+    assert max(gap for gap, _ in gaps) <= timedelta(minutes=150)
+    assert sum(day, timedelta()) / len(day) < sum(night, timedelta()) / len(night)
+
+    breaking = list(ArticlePage.objects.live().filter(is_breaking=True))
+    assert len(breaking) == 1 and breaking[0].is_brief
+    assert list(ArticlePage.objects.live().breaking_at(now)) == breaking
+    assert f'data-breaking="{breaking[0].pk}"'.encode() in client.get("/").content
+
+
+def test_a_dozen_videos_with_durations_transcripts_and_posters(demo, client):
+    from masthead.publishing.blocks import parse_video_url
+    from masthead.publishing.models import SiteSettings, VideoIndexPage
+
+    videos = list(ArticlePage.objects.live().videos())
+    assert len(videos) >= 12
+    assert all(video.video_duration for video in videos)
+    assert all(video.lead_image_id for video in videos)
+    assert sum(bool(video.video_transcript) for video in videos) >= 3
+    providers = Counter(parse_video_url(video.lead_video_url)[0] for video in videos)
+    assert providers["youtube"] > 0 and providers["vimeo"] > 0
+
+    index = VideoIndexPage.objects.live().get()
+    assert index.url == "/video/" and index.title == "Video"
+    navigation = SiteSettings.objects.get().navigation
+    links = [item.value for item in navigation if item.block_type == "link"]
+    assert [(link["label"], link["page"].pk) for link in links] == [("Video", index.pk)]
+    assert "video" not in [item.value.slug for item in navigation if item.block_type == "section"]
+    assert client.get("/video/").status_code == 200
