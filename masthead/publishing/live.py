@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, Length, Substr
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import format_html
 from django.utils.http import quote_etag
@@ -39,6 +40,7 @@ from wagtail.blocks import StreamValue
 from wagtail.models import PageViewRestriction, Site
 
 from .feeds import FEED_SIZE, Channel, FeedAuthor, FeedEntry, serve_channel
+from .middleware import timezone_for_request
 from .models import LivePage, LiveUpdate, Photo
 from .portable import absolute_url, load_references, portable_blocks
 from .social import site_settings
@@ -295,7 +297,11 @@ def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     conditional = get_conditional_response(request, etag=etag, response=headers)
     if conditional is not None and conditional is not headers:
         return conditional
-    response = JsonResponse(poll_body(page, since=since, poll_after=poll_after))
+    # The middleware leaves polls alone so a 304 costs no site lookups; the updates'
+    # times are rendered in the site's timezone here.
+    with timezone.override(timezone_for_request(request)):
+        body = poll_body(page, since=since, poll_after=poll_after)
+    response = JsonResponse(body)
     _cache_headers(response, etag=etag, poll_after=poll_after, public=public)
     return response
 

@@ -27,16 +27,26 @@ class SiteTimezoneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(("/admin/", "/static/", "/media/")):
             return self.get_response(request)
-        tz = zoneinfo.ZoneInfo("UTC")
-        if Site.find_for_request(request) is not None:
-            # A timezone removed from the system's database falls back to UTC.
-            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
-                tz = zoneinfo.ZoneInfo(SiteSettings.for_request(request).timezone)
-        timezone.activate(tz)
+        if request.path.endswith("/updates.json"):
+            # A live page's poll mostly answers "nothing new" (304) without rendering any
+            # time; it activates the timezone itself when it does render (live.py), so
+            # the poll costs no site lookups.
+            return self.get_response(request)
+        timezone.activate(timezone_for_request(request))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def timezone_for_request(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    """The timezone chosen in the Site settings of the request's site (UTC if none)."""
+    tz = zoneinfo.ZoneInfo("UTC")
+    if Site.find_for_request(request) is not None:
+        # A timezone removed from the system's database falls back to UTC.
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo(SiteSettings.for_request(request).timezone)
+    return tz
 
 
 def site_timezone(site: Site | None = None) -> zoneinfo.ZoneInfo:
