@@ -6,6 +6,7 @@ properties Google reads in a LiveBlogPosting and its BlogPosting updates.
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -248,7 +249,7 @@ def test_search_finds_a_live_page_by_the_words_of_its_updates(
 
 
 def test_ongoing_coverage_leads_the_home_page_with_its_latest_updates(
-    client: Any, home: Any, coverage: dict[str, Any]
+    client: Any, site: Any, home: Any, coverage: dict[str, Any]
 ) -> None:
     page = coverage["page"]
     post(page, "Sandbags handed out at the town hall.", 5)
@@ -256,6 +257,9 @@ def test_ongoing_coverage_leads_the_home_page_with_its_latest_updates(
         parent=home, title="Election night results", coverage_status=CoverageStatus.ENDED
     )
     post(ended, "All votes are counted.", 60)
+    config = SiteSettings.for_site(site)
+    config.timezone = "Europe/Kyiv"
+    config.save()
 
     html = doc(client, "/")
     (block,) = by_class(html, "home-live")
@@ -275,17 +279,17 @@ def test_ongoing_coverage_leads_the_home_page_with_its_latest_updates(
         "Water over the embankment.",
     ]
     assert lines[1].get("href") == f"{page.url}?update={latest.pk}#update-{latest.pk}"
-    shown = timezone.localtime(latest.posted_at)
+    # Times are the site's: Kyiv, chosen in Site settings.
+    shown = latest.posted_at.astimezone(zoneinfo.ZoneInfo("Europe/Kyiv"))
     assert lines[1].xpath(".//time")[0].get("datetime") == shown.isoformat()
+    assert lines[1].xpath(".//time")[0].text == shown.strftime("%H:%M")
     # The live page is not repeated below; ended coverage is an ordinary card.
     cards = [link.get("href") for link in by_class(html, "card__link")]
     assert page.url not in cards
     assert ended.url in cards
 
 
-def test_the_home_page_shows_at_most_two_ongoing_pages_newest_first(
-    client: Any, home: Any, section: Any
-) -> None:
+def test_the_home_page_shows_at_most_two_ongoing_pages_newest_first(client: Any, home: Any) -> None:
     now = timezone.now()
     pages = [
         LivePageFactory(
