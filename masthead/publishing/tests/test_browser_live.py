@@ -147,6 +147,7 @@ def test_the_page_says_when_coverage_ends_and_stops_polling(
     actions.set_coverage_status(page=coverage["page"], status=CoverageStatus.ENDED)
     page.get_by_text("This live coverage has ended.", exact=True).first.wait_for(timeout=WAIT_MS)
     assert page.locator("[data-live-stream]").get_attribute("data-status") == "ended"
+    assert page.locator("[data-live-badge]").text_content() == "Ended"
     seen = len(polls)
     page.wait_for_timeout(5_000)
     assert len(polls) == seen

@@ -88,7 +88,7 @@ def test_the_page_shows_summary_key_points_and_a_live_badge(client: Any, coverag
     doc = get(client, page.url)
     assert doc.select("h1")[0].get_text() == "Storm over the capital"
     assert doc.select(".article__dek")[0].get_text() == "Roads closed as the river rises."
-    assert doc.select(".live-badge")[0].get_text().strip() == "Live"
+    assert doc.select(".live-page-badge")[0].get_text().strip() == "Live"
     points = [li.get_text() for li in doc.select(".live-key-points__list > li")]
     assert points == ["The river crested at 6.2 metres.", "Schools are closed on Monday."]
     assert "The storm formed over the bay" in doc.select(".live-background")[0].get_text()
@@ -245,7 +245,7 @@ def test_show_older_updates_pages_by_keyset_and_loads_in_place(client: Any, cove
 def test_an_ended_page_says_so_and_does_not_poll(client: Any, coverage: Any) -> None:
     page = actions.set_coverage_status(page=coverage["page"], status=CoverageStatus.ENDED)
     doc = get(client, page.url)
-    badge = doc.select(".live-badge--ended")[0]
+    badge = doc.select(".live-page-badge--ended")[0]
     assert badge.get_text().startswith("Ended")
     ended_local = page.coverage_ended_at.astimezone(zoneinfo.ZoneInfo(TZ))
     assert badge.select("time")[0].get_text().endswith(ended_local.strftime("%H:%M"))

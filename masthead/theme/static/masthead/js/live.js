@@ -118,7 +118,7 @@
     stream.dataset.status = "ended";
     var notice = stream.querySelector("[data-live-ended]"), badge = document.querySelector("[data-live-badge]");
     if (notice) notice.hidden = false;
-    if (badge) { badge.classList.add("live-badge--ended"); badge.textContent = button.dataset.labelEnded; }
+    if (badge) { badge.classList.add("live-page-badge--ended"); badge.textContent = button.dataset.labelEnded; }
     announce(button.dataset.announceEnded);
   }
 
