@@ -91,6 +91,20 @@ class ReadAlsoBlock(blocks.StructBlock):
         template = "blocks/read_also.html"
 
 
+# Named in every refusal, so an editor learns which addresses work without a guide.
+SUPPORTED_VIDEO_PROVIDERS = _(
+    "YouTube (youtube.com/watch?v=…, youtu.be/…, youtube.com/shorts/…) or Vimeo (vimeo.com/…)"
+)
+
+
+def unsupported_video_message(url: str) -> str:
+    """Why ``url`` was refused, and which addresses would be accepted."""
+    return str(
+        _("“%(url)s” is not a YouTube or Vimeo video. Use an address from %(providers)s.")
+        % {"url": url.strip(), "providers": SUPPORTED_VIDEO_PROVIDERS}
+    )
+
+
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _VIMEO_ID = re.compile(r"^\d{5,12}$")
 
@@ -140,13 +154,7 @@ class VideoBlock(blocks.StructBlock):
         value = super().clean(value)
         if parse_video_url(value["url"]) is None:
             raise StructBlockValidationError(
-                block_errors={
-                    "url": ValidationError(
-                        _(
-                            "Use the address of a YouTube or Vimeo video, e.g. https://www.youtube.com/watch?v=…"
-                        )
-                    )
-                }
+                block_errors={"url": ValidationError(unsupported_video_message(value["url"]))}
             )
         return value
 

@@ -29,6 +29,7 @@ from .models import (
     LiveUpdate,
     PhotoRendition,
     Tag,
+    VideoIndexPage,
 )
 from .paging import Batch, Cursor, paginate
 from .structured_data import article_json_ld
@@ -83,6 +84,8 @@ def live_articles(site: Site | None = None) -> Any:
         published_articles(site)
         .for_listing()
         .annotate(live_status=F("livepage__coverage_status"))
+        # A video card shows the running time, which may come from the uploaded file.
+        .select_related("lead_video_file")
         .prefetch_related(
             Prefetch(
                 "lead_image__renditions",
@@ -224,6 +227,8 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
         "sections_with_articles": [(section, items) for section, items in by_section if items],
         "news_feed": paginate(live_articles(site).briefs(), cursor=None, size=home.news_feed_size),
         "videos": pick(video_ids),
+        # The strip's heading links to the Video section, when the newsroom has one.
+        "video_page": (VideoIndexPage.objects.live().child_of(home).first() if video_ids else None),
     }
 
 

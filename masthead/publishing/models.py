@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -55,6 +55,9 @@ from .blocks import (
 )
 from .plain_text import paywall_position, split_text
 from .reading_time import count_words, display_minutes, reading_time_minutes
+
+if TYPE_CHECKING:
+    from .videos import VideoLength
 
 # Slugs the site itself routes; a page with one of these would be unreachable.
 RESERVED_SLUGS = frozenset(
@@ -737,13 +740,23 @@ class ArticlePage(Page):
             )
         if self.visibility == Visibility.TIERS and not self.tiers.all():
             raise ValidationError({"tiers": _("Choose at least one tier, or another option.")})
+        video_errors: dict[str, Any] = {}
         if self.lead_video_url:
-            from .blocks import parse_video_url
+            from .blocks import parse_video_url, unsupported_video_message
 
             if parse_video_url(self.lead_video_url) is None:
-                raise ValidationError(
-                    {"lead_video_url": _("Use the address of a YouTube or Vimeo video.")}
-                )
+                video_errors["lead_video_url"] = unsupported_video_message(self.lead_video_url)
+        media = self.lead_video_file if self.lead_video_file_id else None
+        if media is not None and media.type != "video":
+            video_errors["lead_video_file"] = _(
+                "“%(title)s” is an audio file. Choose a video file, or upload one under Media."
+            ) % {"title": media.title}
+        if self.video_duration is not None and self.video_duration <= timedelta(0):
+            video_errors["video_duration"] = _(
+                "Give the video's length in minutes and seconds, e.g. 4:35 (or 1:02:10)."
+            )
+        if video_errors:
+            raise ValidationError(video_errors)
 
     def _count_words_and_images(self) -> tuple[int, int]:
         # Raw block data, not block values: counting must not load every image and
@@ -861,6 +874,24 @@ class ArticlePage(Page):
         from .blocks import parse_video_url
 
         return parse_video_url(self.lead_video_url) if self.lead_video_url else None
+
+    @property
+    def lead_video_media(self) -> Any:
+        """The uploaded lead video to play; a YouTube or Vimeo address takes its place."""
+        if self.lead_video is not None or not self.lead_video_file_id:
+            return None
+        media = self.lead_video_file
+        return media if media is not None and media.type == "video" else None
+
+    @property
+    def lead_video_length(self) -> VideoLength | None:
+        """The editor's duration, else the one recorded with the uploaded file, if any."""
+        from .videos import video_length
+
+        if self.video_duration:
+            return video_length(self.video_duration)
+        media = self.lead_video_media
+        return video_length(media.duration) if media is not None else None
 
     @cached_property
     def published_notes(self) -> list[ArticleNote]:
@@ -1252,6 +1283,24 @@ class VideoIndexPage(Page):
     def clean(self) -> None:
         super().clean()
         check_slug_not_reserved(self.slug)
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .videos import video_section_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(video_section_context(self, request))
+        return context
+
+    def serve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.GET.get("partial") == "1":
+            # "Show More" asks for the next cards alone, as the tag and author pages answer.
+            from django.template.response import TemplateResponse
+
+            from .videos import VIDEO_BATCH_TEMPLATE
+
+            context = self.get_context(request, *args, **kwargs)
+            return TemplateResponse(request, VIDEO_BATCH_TEMPLATE, context)
+        return super().serve(request, *args, **kwargs)
 
 
 def tagged_with(tag: Tag) -> list[models.Q]:

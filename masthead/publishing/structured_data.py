@@ -203,28 +203,43 @@ def _article_images(
 def _video(
     request: HttpRequest | None, article: ArticlePage, images: list[str]
 ) -> dict[str, Any] | None:
-    """Google's VideoObject basics for a video lead: name, thumbnail, upload date, embed."""
-    video = article.lead_video
-    if video is None or not article.first_published_at:
+    """Google's VideoObject for a video lead: what it shows, how long, where it plays.
+
+    Google requires a name, a thumbnail and an upload date, and indexes the video itself
+    through its player (``embedUrl``, YouTube and Vimeo) or its file (``contentUrl``,
+    uploads). The transcript follows the video, which every reader may watch.
+    """
+    if not article.first_published_at:
         return None
-    provider, video_id = video
-    if provider == "youtube":
-        thumbnails = images or [f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"]
-        embed = f"https://www.youtube-nocookie.com/embed/{video_id}"
+    data: dict[str, Any] = {"@type": "VideoObject", "name": article.title}
+    video = article.lead_video
+    if video is not None:
+        provider, video_id = video
+        if provider == "youtube":
+            thumbnails = images or [f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"]
+            data["embedUrl"] = f"https://www.youtube-nocookie.com/embed/{video_id}"
+        else:
+            thumbnails = images
+            data["embedUrl"] = f"https://player.vimeo.com/video/{video_id}"
     else:
-        thumbnails = images
-        embed = f"https://player.vimeo.com/video/{video_id}"
+        media = article.lead_video_media
+        if media is None:
+            return None
+        thumbnails = images or ([full_url(request, media.thumbnail.url)] if media.thumbnail else [])
+        data["contentUrl"] = full_url(request, media.url)
     if not thumbnails:
         return None
-    data: dict[str, Any] = {
-        "@type": "VideoObject",
-        "name": article.title,
-        "thumbnailUrl": thumbnails,
-        "uploadDate": _date(article.first_published_at),
-        "embedUrl": embed,
-    }
-    if article.dek:
-        data["description"] = article.dek
+    data["thumbnailUrl"] = thumbnails
+    data["uploadDate"] = _date(article.first_published_at)
+    description = article.search_description or article.dek
+    if description:
+        data["description"] = description
+    length = article.lead_video_length
+    if length is not None:
+        data["duration"] = length.iso
+    transcript = article.video_transcript.strip()
+    if transcript:
+        data["transcript"] = transcript
     return data
 
 
