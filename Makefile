@@ -67,6 +67,7 @@ format: install
 bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.newsletter_send
+	$(BIN)/python -m benchmarks.live_polling
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var node_modules
