@@ -11,7 +11,7 @@ its corrections, which quote it (decision 0013).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -39,6 +39,8 @@ HEADLINE_LENGTH = 110
 # Google wants several aspect ratios of an article's picture, at least 1200 px wide.
 ARTICLE_RENDITIONS = ("fill-1200x675", "fill-1200x900", "fill-1200x1200")
 AVATAR_RENDITION = "fill-600x600"
+# How far ahead an ongoing live page without a planned end says it will end.
+ONGOING_COVERAGE_HORIZON = timedelta(days=1)
 CORRECTING_KINDS = {ArticleNote.Kind.CORRECTION, ArticleNote.Kind.CLARIFICATION}
 # Until an editor names a corrections policy page, the corrections archive stands in.
 CORRECTIONS_ARCHIVE = "/corrections/"
@@ -135,16 +137,23 @@ def _live_blog(
     """Make ``data`` a LiveBlogPosting: coverage times and the latest updates, newest first.
 
     The updates are those the page shows at its top (``LivePage.latest_updates``, one query
-    the page shares). Ongoing coverage has no end time: nothing says when it will stop, and
-    a guessed one would tell search engines it is over.
+    the page shares). Search engines ask for an end time even while coverage goes on: ended
+    coverage gives the moment it ended; ongoing coverage gives the end the editor planned
+    (under "Coverage times"), or else a day after the latest update, moved on by every new
+    one, so the page never claims to be over while it is still being updated.
     """
     data["@type"] = "LiveBlogPosting"
     start = page.coverage_start
     if start is not None:
         data["coverageStartTime"] = _date(start)
-    if not page.is_ongoing and page.coverage_ended_at is not None:
-        data["coverageEndTime"] = _date(page.coverage_ended_at)
     updates = page.latest_updates
+    end = page.coverage_ended_at
+    if page.is_ongoing:
+        latest = max((update.posted_at for update in updates), default=start)
+        rolling = (latest or timezone.now()) + ONGOING_COVERAGE_HORIZON
+        end = end if end is not None and end > timezone.now() else rolling
+    if end is not None:
+        data["coverageEndTime"] = _date(end)
     photos = _update_photos(updates)
     posts = []
     for update in updates:

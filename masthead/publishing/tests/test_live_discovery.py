@@ -153,7 +153,9 @@ def test_a_live_page_is_a_live_blog_posting_with_its_latest_updates(
     published = datetime.fromisoformat(blog["datePublished"])
     assert published == page.first_published_at
     assert datetime.fromisoformat(blog["coverageStartTime"]) == page.coverage_start
-    assert "coverageEndTime" not in blog  # ongoing: nobody knows when it stops
+    # Ongoing with no planned end: a day after the latest update, so never "over" too soon.
+    end = datetime.fromisoformat(blog["coverageEndTime"])
+    assert end == coverage["latest"].posted_at + timedelta(days=1)
     # The latest change is the newest update, not the page's publication.
     latest = coverage["latest"]
     modified = datetime.fromisoformat(blog["dateModified"])
@@ -186,6 +188,16 @@ def test_a_live_page_is_a_live_blog_posting_with_its_latest_updates(
     assert client.get(updates[1]["image"].removeprefix(ROOT)).status_code == 200
     assert "image" not in updates[0]
     assert "author" not in updates[2]
+
+
+def test_ongoing_coverage_gives_the_planned_end_when_the_editor_set_one(
+    client: Any, coverage: dict[str, Any]
+) -> None:
+    page = coverage["page"]
+    planned = (timezone.now() + timedelta(hours=6)).replace(microsecond=0)
+    LivePage.objects.filter(pk=page.pk).update(coverage_ended_at=planned)
+    blog = one(json_ld(client, page.url), "LiveBlogPosting")
+    assert datetime.fromisoformat(blog["coverageEndTime"]) == planned
 
 
 def test_ended_coverage_says_when_it_ended(client: Any, coverage: dict[str, Any]) -> None:
