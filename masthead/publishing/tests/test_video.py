@@ -642,6 +642,21 @@ def test_editors_upload_edit_and_choose_videos_in_the_admin(client: Client, home
     chooser = client.get("/admin/media/chooser/")
     assert chooser.status_code == 200
     assert "Night shift" in json.loads(chooser.content)["html"]
+    make_media(title="Morning podcast", kind="audio", name="morning.mp3")
+    videos_only = json.loads(client.get("/admin/media/chooser/video/").content)["html"]
+    assert "Night shift" in videos_only and "Morning podcast" not in videos_only
+    uploaded = client.post(
+        "/admin/media/video/chooser/upload/",
+        {
+            "media-chooser-upload-title": "Dawn shift",
+            "media-chooser-upload-file": SimpleUploadedFile(
+                "dawn.webm", CLIP, content_type="video/webm"
+            ),
+            "media-chooser-upload-collection": 1,
+        },
+    )
+    assert json.loads(uploaded.content)["step"] == "media_chosen"
+    assert Media.objects.get(title="Dawn shift").type == "video"
     story = video_story(home, lead_video_file=media)
     editor = client.get(f"/admin/pages/{story.pk}/edit/")
     assert editor.status_code == 200
