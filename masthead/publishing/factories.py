@@ -127,7 +127,7 @@ class LivePageFactory(ArticlePageFactory):
     """A live coverage page, ongoing; add updates with ``publishing.actions``."""
 
     title = factory.Faker("sentence", nb_words=6)
-    dek = "Follow the latest as it happens."
+    dek = factory.Faker("sentence", nb_words=10)
     format = ArticleFormat.LIVE
     body = factory.LazyFunction(list)
     key_points = factory.LazyFunction(

@@ -42,6 +42,7 @@ from wagtail.images.models import AbstractImage, AbstractRendition
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
+from wagtailmedia.edit_handlers import MediaChooserPanel
 
 from masthead.identifiers import ghost_id_field
 from masthead.membership.access import Reader, Visibility, can_read
@@ -625,7 +626,7 @@ class ArticlePage(Page):
                 FieldPanel("lead_image_credit"),
                 FieldPanel("lead_image_alt"),
                 FieldPanel("lead_video_url"),
-                FieldPanel("lead_video_file"),
+                MediaChooserPanel("lead_video_file", media_type="video"),
                 FieldPanel("video_duration"),
                 FieldPanel("video_transcript"),
             ],
