@@ -50,7 +50,8 @@ def displayed_updates(page: LivePage) -> Any:
 def _requested_update(page: LivePage, raw: str | None) -> LiveUpdate | None:
     """The visible update of ``page`` a permalink names; anything else means "the latest"."""
     raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 19 or int(raw) > _MAX_ID:
+    # isdigit() alone lets "²" through to int(), which refuses it.
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 19 or int(raw) > _MAX_ID:
         return None
     return (
         LiveUpdate.objects.filter(page=page, pk=int(raw)).visible().only("pk", "posted_at").first()
