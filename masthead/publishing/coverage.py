@@ -102,7 +102,12 @@ def progress(page: LivePage) -> Progress:
 
 
 def live_page_context(page: LivePage, request: HttpRequest) -> dict[str, Any]:
-    """Everything ``publishing/live_page.html`` adds to the article page's context."""
+    """Everything ``publishing/live_page.html`` adds to the article page's context.
+
+    The poll cursor is read before the updates: a change committed in between is then sent
+    again by the first poll (live.js replaces what it shows), never skipped for good.
+    """
+    started = progress(page)
     visible = LiveUpdate.objects.filter(page=page).visible().newest_first()
     key_events = list(
         visible.filter(is_key_event=True).only("pk", "page_id", "posted_at", "headline", "body")[
@@ -115,7 +120,7 @@ def live_page_context(page: LivePage, request: HttpRequest) -> dict[str, Any]:
         "stream": stream(page, request),
         "key_events": key_events,
         "pinned_updates": pinned,
-        "progress": progress(page),
+        "progress": started,
         "poll_seconds": poll_seconds(),
     }
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from masthead.publishing import actions
+from masthead.publishing import actions, coverage
 from masthead.publishing.factories import LivePageFactory, paragraph_blocks
 from masthead.publishing.models import LivePage, LiveUpdate
 
@@ -38,3 +39,28 @@ def test_a_permalink_that_is_not_an_ascii_number_opens_the_latest_updates(
 
     assert response.status_code == 200
     assert f'id="update-{update.pk}"' in response.content.decode()
+
+
+def test_an_update_posted_while_the_page_renders_reaches_the_reader(
+    client: Any, page: LivePage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page read its poll cursor after its updates: an update committed in between was
+    # neither on the page nor after the cursor, so the reader never saw it.
+    post(page, "Polls close in the capital.")
+    real_paginate = coverage.paginate
+
+    def paginate_then_post(*args: Any, **kwargs: Any) -> Any:
+        batch = real_paginate(*args, **kwargs)
+        post(page, "Turnout is the highest in twenty years.")
+        return batch
+
+    monkeypatch.setattr(coverage, "paginate", paginate_then_post)
+    html = client.get("/election-night/").content.decode()
+    monkeypatch.undo()
+
+    cursor = re.search(r'data-cursor="(\d+)"', html)
+    assert cursor is not None
+    answer = client.get(f"/election-night/updates.json?since={cursor[1]}").json()
+    assert "Turnout is the highest" in html or any(
+        "Turnout is the highest" in update["html"] for update in answer["updates"]
+    )
