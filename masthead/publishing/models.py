@@ -787,6 +787,15 @@ class ArticlePage(Page):
     def is_brief(self) -> bool:
         return self.format == ArticleFormat.BRIEF
 
+    def is_breaking_at(self, moment: datetime) -> bool:
+        """``ArticlePageQuerySet.breaking_at`` for one loaded row, so a listing can label its
+        breaking stories without a query."""
+        if not self.is_breaking or self.published_at is None or self.published_at > moment:
+            return False
+        if self.breaking_until is not None:
+            return self.breaking_until > moment
+        return self.published_at > moment - timedelta(hours=BREAKING_DEFAULT_HOURS)
+
     @property
     def is_opinion(self) -> bool:
         return self.format == ArticleFormat.OPINION

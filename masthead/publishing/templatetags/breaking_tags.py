@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from masthead.publishing.listings import published_articles
-from masthead.publishing.models import BREAKING_DEFAULT_HOURS, ArticlePage, CoverageStatus
+from masthead.publishing.models import ArticlePage, CoverageStatus
 
 register = template.Library()
 
@@ -62,14 +62,5 @@ def breaking_banner(context: Any) -> SafeString | str:
 
 @register.filter
 def is_breaking_now(article: ArticlePage) -> bool:
-    """Whether ``article``'s banner is up now: the rule of ``ArticlePageQuerySet.breaking_at``
-    for a row already loaded, so a listing labels its breaking briefs without a query.
-    """
-    if not article.is_breaking or article.published_at is None:
-        return False
-    now = timezone.now()
-    if article.published_at > now:
-        return False
-    if article.breaking_until is not None:
-        return article.breaking_until > now
-    return article.published_at > now - timedelta(hours=BREAKING_DEFAULT_HOURS)
+    """Whether ``article``'s banner is up now, for a row a listing already loaded."""
+    return article.is_breaking_at(timezone.now())
