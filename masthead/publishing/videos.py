@@ -51,6 +51,8 @@ IMAGE_FOLDERS = frozenset({"original_images", "images"})
 INLINE_TYPES = re.compile(r"^(video/[\w.+-]+|audio/[\w.+-]+|image/(gif|jpeg|png|webp|avif|heic))$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 64 * 1024
+# Larger than any file: what a byte position of more than 19 digits amounts to.
+_BEYOND_ANY_FILE = 10**19
 
 
 @dataclass(frozen=True)
@@ -148,17 +150,22 @@ def _requested_range(request: HttpRequest, size: int, last_modified: str) -> tup
     if not match or match[1] == match[2] == "":
         return None
     if match[1] == "":
-        suffix = int(match[2])
+        suffix = _position(match[2])
         if suffix == 0 or size == 0:
             raise _Unsatisfiable
         return max(size - suffix, 0), size - 1
-    first = int(match[1])
-    if match[2] and int(match[2]) < first:
+    first = _position(match[1])
+    if match[2] and _position(match[2]) < first:
         return None
     if first >= size:
         raise _Unsatisfiable
-    last = int(match[2]) if match[2] else size - 1
+    last = _position(match[2]) if match[2] else size - 1
     return first, min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position of a Range header; one too long for int() is past any file anyway."""
+    return int(digits) if len(digits) <= 19 else _BEYOND_ANY_FILE
 
 
 def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
