@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from masthead.publishing import actions, coverage
 from masthead.publishing.factories import LivePageFactory, paragraph_blocks
@@ -64,3 +67,17 @@ def test_an_update_posted_while_the_page_renders_reaches_the_reader(
     assert "Turnout is the highest" in html or any(
         "Turnout is the highest" in update["html"] for update in answer["updates"]
     )
+
+
+# --- The command line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("subcommand", [["post", "--text", "Polls close."], ["end"], ["resume"]])
+@pytest.mark.parametrize("name", ["99999999999999999999", "²", "9" * 5000])
+def test_the_command_line_refuses_an_impossible_id_in_one_line(
+    page: LivePage, subcommand: list[str], name: str
+) -> None:
+    # A 20-digit id overflowed SQLite and "²" failed int(): a traceback, not a message.
+    with pytest.raises(CommandError, match="No live page has the slug or id"):
+        call_command("live", subcommand[0], name, *subcommand[1:], stdout=io.StringIO())
+    assert not LiveUpdate.objects.exists()

@@ -21,6 +21,8 @@ from masthead.publishing.middleware import site_timezone
 from masthead.publishing.models import Author, CoverageStatus, LivePage
 
 BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+# The largest id a database's integer column holds.
+MAX_ID = 2**63 - 1
 
 
 def paragraphs(text: str) -> list[dict[str, str]]:
@@ -35,7 +37,13 @@ def paragraphs(text: str) -> list[dict[str, str]]:
 
 def find_live_page(slug_or_id: str) -> LivePage:
     pages = LivePage.objects.all()
-    if slug_or_id.isdigit():
+    # isdigit() lets "²" through to int(); a number past 2**63 - 1 overflows SQLite.
+    if (
+        slug_or_id.isascii()
+        and slug_or_id.isdecimal()
+        and len(slug_or_id) <= 19
+        and int(slug_or_id) <= MAX_ID
+    ):
         by_id = pages.filter(pk=int(slug_or_id)).first()
         if by_id is not None:
             return by_id
