@@ -37,6 +37,8 @@ from .models import Author, CoverageStatus, LivePage, LiveUpdate
 UPDATES_PER_PAGE = 50
 PAGES_PER_INDEX = 50
 URL_NAMESPACE = "masthead_live"
+# The largest id a database's integer column holds; SQLite fails on larger ones.
+MAX_ID = 2**63 - 1
 
 # Actions recorded on a live page's history (the "History" tab of the page editor).
 POSTED = "masthead.live_update.post"
@@ -166,6 +168,9 @@ class LivePageMixin(WagtailAdminTemplateMixin):
     page: LivePage
 
     def load_page(self, request: HttpRequest, page_id: int) -> None:
+        if page_id > MAX_ID:
+            # The page's id is a link to Page, which Django does not guard against overflow.
+            raise Http404(_("There is no such live page."))
         self.page = get_object_or_404(LivePage, pk=page_id)
         permissions = self.page.permissions_for_user(request.user)
         if not permissions.can_edit():

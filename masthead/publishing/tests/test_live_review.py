@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from masthead.publishing import actions, coverage
 from masthead.publishing.factories import LivePageFactory, paragraph_blocks
 from masthead.publishing.models import LivePage, LiveUpdate
+from masthead.staff.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,25 @@ def test_the_command_line_refuses_an_impossible_id_in_one_line(
     with pytest.raises(CommandError, match="No live page has the slug or id"):
         call_command("live", subcommand[0], name, *subcommand[1:], stdout=io.StringIO())
     assert not LiveUpdate.objects.exists()
+
+
+# --- The live desk ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def chief(client: Any) -> Any:
+    user = UserFactory(superuser=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "end/", "resume/", "updates/1/edit/", "updates/1/delete/"],
+)
+def test_the_desk_answers_404_for_a_page_id_too_large_for_the_database(
+    client: Any, chief: Any, page: LivePage, path: str
+) -> None:
+    # The id reached SQLite, which cannot hold it: a server error instead of "not found".
+    assert client.get(f"/admin/live/99999999999999999999/{path}").status_code == 404
+    assert client.post(f"/admin/live/99999999999999999999/{path}").status_code == 404
