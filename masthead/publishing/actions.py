@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.html import strip_tags
-from django.utils.text import Truncator
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 
 from .models import (
+    RESERVED_SLUGS,
     ArticleAuthor,
     ArticleFormat,
     ArticlePage,
@@ -214,6 +216,7 @@ def promote_live_update(*, update: LiveUpdate, user: Any = None) -> ArticlePage:
     with transaction.atomic():
         article = ArticlePage(
             title=title[:255],
+            slug=_promoted_slug(title, update),
             format=ArticleFormat.ARTICLE,
             section_id=page.section_id,
             body=_raw(update.body),
@@ -232,6 +235,19 @@ def promote_live_update(*, update: LiveUpdate, user: Any = None) -> ArticlePage:
         update.save(update_fields=["promoted_to", "sequence", "changed_at"])
         _announce(update, "edited")
     return article
+
+
+def _promoted_slug(title: str, update: LiveUpdate) -> str:
+    """Wagtail's slug from ``title`` (empty: Wagtail makes it), unless the site routes it.
+
+    A headline such as "Search" or "!!!" would give the draft a slug the page's validation
+    refuses ("search") or none at all; the update's id then makes one of its own.
+    """
+    allow_unicode = getattr(settings, "WAGTAIL_ALLOW_UNICODE_SLUGS", True)
+    base = slugify(title, allow_unicode=allow_unicode)[:200]
+    if base and base not in RESERVED_SLUGS:
+        return ""
+    return f"{base or 'update'}-{update.pk}"
 
 
 def set_coverage_status(*, page: LivePage, status: str, user: Any = None) -> LivePage:

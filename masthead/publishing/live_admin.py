@@ -417,7 +417,15 @@ class PromoteUpdateView(UpdateMixin, View):
         if self.update.promoted_to_id:
             messages.info(request, _("This update was already made into this article."))
             return redirect("wagtailadmin_pages:edit", self.update.promoted_to_id)
-        article = actions.promote_live_update(update=self.update, user=request.user)
+        try:
+            article = actions.promote_live_update(update=self.update, user=request.user)
+        except ValidationError as error:
+            messages.error(
+                request,
+                _("No draft article was made from the update: %(problem)s")
+                % {"problem": " ".join(error.messages)},
+            )
+            return self.back_to_desk(f"#{self.update.anchor}")
         self.log(PROMOTED, self.update)
         messages.success(
             request,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from masthead.publishing import actions, coverage
-from masthead.publishing.factories import LivePageFactory, paragraph_blocks
+from masthead.publishing.factories import ArticlePageFactory, LivePageFactory, paragraph_blocks
 from masthead.publishing.models import LivePage, LiveUpdate
 from masthead.staff.factories import UserFactory
 
@@ -104,3 +104,39 @@ def test_the_desk_answers_404_for_a_page_id_too_large_for_the_database(
     # The id reached SQLite, which cannot hold it: a server error instead of "not found".
     assert client.get(f"/admin/live/99999999999999999999/{path}").status_code == 404
     assert client.post(f"/admin/live/99999999999999999999/{path}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("headline", "slug"), [("Search", "search-{pk}"), ("RSS", "rss-{pk}"), ("!!!", "update-{pk}")]
+)
+def test_promoting_an_update_whose_headline_makes_no_usable_slug_makes_a_draft(
+    client: Any, chief: Any, page: LivePage, headline: str, slug: str
+) -> None:
+    # "Search" gave the draft the reserved slug "search" and "!!!" no slug at all: the
+    # draft's validation failed and the desk answered 500.
+    update = post(page, "The count is paused.", headline=headline)
+
+    response = client.post(f"/admin/live/{page.pk}/updates/{update.pk}/promote/")
+
+    update.refresh_from_db()
+    assert update.promoted_to is not None
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/pages/{update.promoted_to.pk}/edit/"
+    assert update.promoted_to.slug == slug.format(pk=update.pk)
+    assert update.promoted_to.title == headline
+    assert not update.promoted_to.live
+
+
+def test_a_promotion_the_draft_s_validation_refuses_is_explained_on_the_desk(
+    client: Any, chief: Any, page: LivePage, home: Any
+) -> None:
+    update = post(page, "The count is paused.", headline="Search")
+    ArticlePageFactory(parent=home, slug=f"search-{update.pk}")
+
+    response = client.post(f"/admin/live/{page.pk}/updates/{update.pk}/promote/", follow=True)
+
+    assert response.status_code == 200
+    assert "No draft article was made from the update" in response.content.decode()
+    update.refresh_from_db()
+    assert update.promoted_to is None
+    assert update.sequence == 1
