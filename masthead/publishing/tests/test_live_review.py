@@ -140,3 +140,22 @@ def test_a_promotion_the_draft_s_validation_refuses_is_explained_on_the_desk(
     update.refresh_from_db()
     assert update.promoted_to is None
     assert update.sequence == 1
+
+
+@pytest.mark.parametrize("action", ["post", "edit"])
+def test_a_form_posted_without_the_block_editor_s_fields_asks_for_words(
+    client: Any, chief: Any, page: LivePage, action: str
+) -> None:
+    # The block editor's missing "body-count" raised KeyError: a server error.
+    update = post(page, "Polls close in the capital.")
+    url = f"/admin/live/{page.pk}/"
+    if action == "edit":
+        url += f"updates/{update.pk}/edit/"
+
+    response = client.post(url, {"headline": "Polls close"})
+
+    assert response.status_code == 200
+    assert "Write something in the update" in response.content.decode()
+    update.refresh_from_db()
+    assert update.headline == ""
+    assert LiveUpdate.objects.count() == 1
