@@ -94,8 +94,8 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(base + page.url)
-        costs = asyncio.run(_costs(base, page, args.requests, server.pid))
-        load = asyncio.run(_load(base, page, args, server.pid))
+        costs = asyncio.run(_costs(base, page.url, _cursor(page), args.requests, server.pid))
+        load = asyncio.run(_load(base, page, _cursor(page), args, server.pid))
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -192,22 +192,25 @@ class Cost:
     status: int
 
 
-async def _costs(base: str, page: Any, requests: int, server_pid: int) -> list[Cost]:
-    import aiohttp
-
+def _cursor(page: Any) -> int:
+    """The page's latest sequence number, as the page hands it to live.js."""
     from masthead.publishing.models import LiveUpdate
 
-    cursor = (
-        LiveUpdate.objects.filter(page=page)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)[0]
-    )
+    latest = LiveUpdate.objects.filter(page=page).order_by("-sequence")
+    return int(latest.values_list("sequence", flat=True)[0])
+
+
+async def _costs(
+    base: str, page_url: str, cursor: int, requests: int, server_pid: int
+) -> list[Cost]:
+    import aiohttp
+
     poll = f"{base}/{SLUG}/updates.json"
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{poll}?since={cursor}") as response:
             etag = response.headers.get("ETag", "")
         cases = [
-            ("live page, full render", base + page.url, {}),
+            ("live page, full render", base + page_url, {}),
             ("poll, one new update (200)", f"{poll}?since={cursor - 1}", {}),
             ("poll, nothing new (304)", f"{poll}?since={cursor}", {"If-None-Match": etag}),
         ]
@@ -247,16 +250,11 @@ class Load:
         self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
 
-async def _load(base: str, page: Any, args: argparse.Namespace, server_pid: int) -> Load:
+async def _load(
+    base: str, page: Any, start_cursor: int, args: argparse.Namespace, server_pid: int
+) -> Load:
     import aiohttp
 
-    from masthead.publishing.models import LiveUpdate
-
-    start_cursor = (
-        LiveUpdate.objects.filter(page=page)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)[0]
-    )
     poll = f"{base}/{SLUG}/updates.json"
     load = Load()
     stop = asyncio.Event()
