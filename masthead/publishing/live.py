@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -52,6 +56,9 @@ from .social import site_settings
 MAX_CHANGES = 50
 # A cursor is a PostgreSQL bigint: 19 digits at most, and no more than this.
 MAX_CURSOR = 2**63 - 1
+# How long a rendered answer is kept; it is exact while kept (see _changes_json), this
+# only bounds what a renamed author or a replaced photo leaves behind.
+ANSWER_CACHE_SECONDS = 600
 # Bumped when the JSON's shape changes, so no cache hands out an answer of the old shape.
 PROTOCOL_VERSION = "1"
 
@@ -295,7 +302,7 @@ def _update_json(update: LiveUpdate, *, since: int, page_url: str) -> dict[str, 
 
 
 def poll_body(
-    state: PollState, *, since: int, poll_after: int, request: HttpRequest | None = None
+    state: PollState, *, since: int, poll_after: int, zone: zoneinfo.ZoneInfo | None = None
 ) -> dict[str, Any]:
     """The 200 answer: every change after ``since``, or ``reset`` when there are too many.
 
@@ -326,9 +333,6 @@ def poll_body(
         page = _load_page(state)
         prepare_updates(shown, page)
         page_url = page.url or ""
-        # The middleware leaves polls alone so a 304 costs no site lookups; the
-        # updates' times are rendered in the site's timezone here.
-        zone = timezone_for_request(request) if request is not None else None
         with timezone.override(zone):
             body["updates"] = [
                 _update_json(update, since=since, page_url=page_url) for update in shown
@@ -343,8 +347,33 @@ def _load_page(state: PollState) -> LivePage:
     return page
 
 
+def _changes_json(
+    request: HttpRequest, state: PollState, *, etag: str, since: int, poll_after: int
+) -> bytes:
+    """The answer with changes, rendered once and shared by every reader who asks for it.
+
+    Right after an update is posted, every open page asks the same question (the same
+    ``since``) within one poll interval; rendering it for each of them made a thousand
+    readers wait seconds. The key holds everything the answer depends on (the ETag's
+    parts and the site's timezone), so a stored answer is never out of date; entries of
+    past cursors simply stop being asked for.
+    """
+    # The middleware leaves polls alone so a 304 costs no site lookups; the updates'
+    # times are rendered in the site's timezone here.
+    zone = timezone_for_request(request)
+    key = f"live-poll:{etag.strip(chr(34))}:{zone.key}"
+    store = caches["default"]
+    answer = store.get(key)
+    if answer is None:
+        body = poll_body(state, since=since, poll_after=poll_after, zone=zone)
+        answer = json.dumps(body, cls=DjangoJSONEncoder).encode()
+        store.set(key, answer, timeout=ANSWER_CACHE_SECONDS)
+    return bytes(answer)
+
+
 def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     """``GET /<slug>/updates.json?since=<N>``: what changed on a live page after ``N``."""
+    response: HttpResponse
     if request.method not in ("GET", "HEAD"):
         response = error(
             405,
@@ -372,8 +401,14 @@ def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     conditional = get_conditional_response(request, etag=etag, response=headers)
     if conditional is not None and conditional is not headers:
         return conditional
-    body = poll_body(state, since=since, poll_after=poll_after, request=request)
-    response = JsonResponse(body)
+    if since >= state.cursor:
+        # Nothing new: a reader's first poll at a new cursor, answered from ``state``.
+        response = JsonResponse(poll_body(state, since=since, poll_after=poll_after))
+    else:
+        response = HttpResponse(
+            _changes_json(request, state, etag=etag, since=since, poll_after=poll_after),
+            content_type="application/json",
+        )
     _cache_headers(response, etag=etag, poll_after=poll_after, public=public)
     return response
 

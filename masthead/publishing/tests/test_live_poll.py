@@ -467,3 +467,24 @@ def test_the_body_is_plain_json(client: Any, page: LivePage) -> None:
     post(page, "Ünïcode — and <b>markup</b>.")
     data = json.loads(poll(client, 0).content)
     assert "Ünïcode" in data["updates"][0]["html"]
+
+
+def test_an_answer_with_changes_is_rendered_once_for_every_reader_who_asks(
+    client: Any, page: LivePage
+) -> None:
+    """A thousand open pages ask the same question after a post: one render serves them."""
+    post(page, "Before.")
+    since = LiveUpdate.objects.get(page=page).sequence
+    posted = post(page, "Sirens in the capital.")
+    with CaptureQueriesContext(connection) as rendering:
+        first = poll(client, since)
+    with CaptureQueriesContext(connection) as stored:
+        second = poll(client, since)
+    assert second.json() == first.json()
+    assert second.json()["updates"][0]["id"] == posted.pk
+    # The page's state, then the site and its settings (the timezone is part of the key);
+    # no update is read or rendered again.
+    assert len(stored) == 3 < len(rendering)
+    # An edit is a new cursor and a new answer, never the stored one.
+    actions.edit_live_update(update=posted, body=paragraph_blocks(["Sirens stopped."]))
+    assert "Sirens stopped." in poll(client, since).json()["updates"][0]["html"]
