@@ -302,6 +302,7 @@ def touch_updates_promoted_to(*, article: ArticlePage) -> int:
 
 
 def touch_updates_after_publish(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """``page_published`` receiver: a promoted article going live changes its update's link."""
+    """``page_published`` and ``page_unpublished`` receiver: a promoted article going live
+    (or being taken down) adds (or removes) its update's "Read the full story" link."""
     if isinstance(instance, ArticlePage):
         touch_updates_promoted_to(article=instance)

@@ -34,3 +34,8 @@ class PublishingConfig(AppConfig):
         page_published.connect(
             touch_updates_after_publish, dispatch_uid="masthead.live_update_promoted"
         )
+        from wagtail.signals import page_unpublished
+
+        page_unpublished.connect(
+            touch_updates_after_publish, dispatch_uid="masthead.live_update_promoted_down"
+        )

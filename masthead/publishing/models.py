@@ -609,7 +609,9 @@ class ArticlePage(Page):
 
     parent_page_types: ClassVar[list[str]] = ["publishing.HomePage"]
     subpage_types: ClassVar[list[str]] = []
-    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id"]
+    # A copy is a new story: it gets its own id, and raises no breaking-news banner of
+    # its own until an editor says so.
+    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id", "is_breaking", "breaking_until"]
 
     content_panels: ClassVar[list[Any]] = [
         FieldPanel("title", heading=_("Headline")),

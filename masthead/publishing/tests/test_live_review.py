@@ -159,3 +159,40 @@ def test_a_form_posted_without_the_block_editor_s_fields_asks_for_words(
     update.refresh_from_db()
     assert update.headline == ""
     assert LiveUpdate.objects.count() == 1
+
+
+def test_unpublishing_a_promoted_article_renumbers_its_update_and_drops_the_link(
+    client: Any, page: LivePage
+) -> None:
+    update = post(page, "The dam holds.", headline="Dam holds")
+    article = actions.promote_live_update(update=update)
+    article.save_revision().publish()
+    update.refresh_from_db()
+    published_sequence = update.sequence
+    assert "Read the full story" in client.get(page.url).content.decode()
+
+    article.refresh_from_db()
+    article.unpublish()
+    update.refresh_from_db()
+    assert update.sequence > published_sequence
+    assert "Read the full story" not in client.get(page.url).content.decode()
+
+
+def test_an_email_only_promoted_article_is_not_linked_from_the_live_page(
+    client: Any, page: LivePage
+) -> None:
+    update = post(page, "For subscribers.", headline="Inside the talks")
+    article = actions.promote_live_update(update=update)
+    article.email_only = True
+    article.save_revision().publish()
+    html = client.get(page.url).content.decode()
+    assert "Read the full story" not in html
+    assert article.url not in html
+
+
+def test_a_copied_story_raises_no_breaking_banner_of_its_own(home: Any) -> None:
+    story = ArticlePageFactory(parent=home, is_breaking=True)
+    copy = story.copy(update_attrs={"slug": f"{story.slug}-copy", "title": "Copy"})
+    assert story.is_breaking
+    assert not copy.is_breaking
+    assert copy.breaking_until is None
