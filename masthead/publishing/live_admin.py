@@ -223,6 +223,12 @@ class UpdateMixin(LivePageMixin):
             page=self.page,
         )
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.load_page(request, kwargs["page_id"])
+        self.load_update(kwargs["update_id"])
+        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
+        return response
+
 
 class DeskView(LivePageMixin, TemplateView):
     """The page's status, the form to post an update, and its updates newest first."""
@@ -323,12 +329,6 @@ class DeskView(LivePageMixin, TemplateView):
 class EditUpdateView(UpdateMixin, TemplateView):
     template_name = "publishing/admin/live_update_edit.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.load_page(request, kwargs["page_id"])
-        self.load_update(kwargs["update_id"])
-        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
-        return response
-
     def get_page_title(self) -> str:
         return _("Edit update")
 
@@ -390,12 +390,6 @@ class PinUpdateView(UpdateMixin, View):
 
     http_method_names: ClassVar[list[str]] = ["post"]  # type: ignore[misc]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.load_page(request, kwargs["page_id"])
-        self.load_update(kwargs["update_id"])
-        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
-        return response
-
     def post(self, request: HttpRequest, page_id: int, update_id: int) -> HttpResponse:
         pinned = request.POST.get("pinned") == "1"
         actions.set_live_update_pinned(update=self.update, pinned=pinned)
@@ -411,12 +405,6 @@ class PromoteUpdateView(UpdateMixin, View):
     """POST only: make a draft article of the update and open it in the page editor."""
 
     http_method_names: ClassVar[list[str]] = ["post"]  # type: ignore[misc]
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.load_page(request, kwargs["page_id"])
-        self.load_update(kwargs["update_id"])
-        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
-        return response
 
     def post(self, request: HttpRequest, page_id: int, update_id: int) -> HttpResponse:
         if self.update.promoted_to_id:
