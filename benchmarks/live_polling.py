@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -270,11 +271,9 @@ async def _load(
             while not stop.is_set():
                 delay = next_at - time.monotonic()
                 if delay > 0:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=delay)
-                        return
-                    except TimeoutError:
-                        pass
+                        return  # stopped while waiting for the next poll
                 next_at += args.interval
                 headers = {"If-None-Match": etag} if etag else {}
                 try:

@@ -130,7 +130,7 @@ def video_section_context(page: VideoIndexPage, request: HttpRequest) -> dict[st
 
 
 class _Unsatisfiable(Exception):
-    pass
+    """The Range asked for lies wholly past the end of the file: answered with a 416."""
 
 
 def _requested_range(request: HttpRequest, size: int, last_modified: str) -> tuple[int, int] | None:
