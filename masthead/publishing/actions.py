@@ -90,6 +90,11 @@ def _lock_and_number(page_id: int) -> int:
     return (latest["latest"] or 0) + 1
 
 
+def _saved_user(user: Any) -> Any:
+    """The staff user to record, or ``None`` for scripts (no user) and anonymous users."""
+    return user if getattr(user, "pk", None) else None
+
+
 def _announce(update: LiveUpdate, change: str) -> None:
     page_id, update_id = update.page_id, update.pk
     transaction.on_commit(
@@ -123,7 +128,7 @@ def post_live_update(
             is_pinned=is_pinned,
             is_key_event=is_key_event,
             posted_at=posted_at or timezone.now(),
-            posted_by=user if getattr(user, "pk", None) else None,
+            posted_by=_saved_user(user),
             created_sequence=number,
             sequence=number,
         )
@@ -220,7 +225,7 @@ def promote_live_update(*, update: LiveUpdate, user: Any = None) -> ArticlePage:
             format=ArticleFormat.ARTICLE,
             section_id=page.section_id,
             body=_raw(update.body),
-            owner=user if getattr(user, "pk", None) else None,
+            owner=_saved_user(user),
             live=False,
             # Parental many-to-many values given to the constructor are saved with the
             # page; set() afterwards would stay in memory until the next full save.
@@ -229,7 +234,7 @@ def promote_live_update(*, update: LiveUpdate, user: Any = None) -> ArticlePage:
         parent.add_child(instance=article)
         if update.author_id:
             ArticleAuthor.objects.create(page=article, author_id=update.author_id, sort_order=0)
-        article.save_revision(user=user if getattr(user, "pk", None) else None, log_action=True)
+        article.save_revision(user=_saved_user(user), log_action=True)
         update.promoted_to = article
         update.sequence = _lock_and_number(update.page_id)
         update.save(update_fields=["promoted_to", "sequence", "changed_at"])
@@ -264,7 +269,7 @@ def set_coverage_status(*, page: LivePage, status: str, user: Any = None) -> Liv
             _("Unknown status “%(status)s”; use one of: %(choices)s.")
             % {"status": status, "choices": ", ".join(CoverageStatus.values)}
         )
-    by = user if getattr(user, "pk", None) else None
+    by = _saved_user(user)
     with transaction.atomic():
         current = LivePage.objects.get(pk=page.pk)
         ended_at = None
