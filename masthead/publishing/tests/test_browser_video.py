@@ -90,7 +90,10 @@ def test_show_more_appends_the_next_videos_and_moves_focus(
     cards.nth(VIDEO_BATCH_SIZE).wait_for()
     assert cards.count() == VIDEO_BATCH_SIZE + 4
     assert page.evaluate("document.activeElement.textContent") == "Video story 12"
-    assert page.locator("[data-live-region]").inner_text(timeout=2000) != ""
+    # The announcement is written a moment after the cards, so screen readers hear it.
+    page.wait_for_function(
+        "document.querySelector('[data-live-region]').textContent.includes('4 more stories loaded')"
+    )
     assert page.locator("[data-show-more]").count() == 0
     badge = cards.nth(VIDEO_BATCH_SIZE).locator(".play-badge")
     assert badge.locator(".play-badge__time").inner_text() == "4:12"
