@@ -54,3 +54,12 @@ def ghost_id_field() -> Any:
         editable=False,
         help_text=_("Stable public id, in Ghost's format."),
     )
+
+
+def ghost_uuid_field() -> Any:
+    """The ``uuid`` Ghost gives posts and pages beside their id (used in email and preview links)."""
+    import uuid
+
+    from django.db import models
+
+    return models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

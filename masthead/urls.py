@@ -11,6 +11,7 @@ from masthead.publishing.videos import IMAGE_FOLDERS, MEDIA_FOLDERS, serve_media
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("masthead.contentapi.urls")),
     path("members/", include("masthead.membership.urls")),
     path("webhooks/email/", include("masthead.newsletters.tracking")),
     path("", include("masthead.newsletters.urls")),

@@ -46,6 +46,8 @@ from wagtail import views as wagtail_views
 from wagtail.blocks import StreamValue
 from wagtail.models import PageViewRestriction, Site
 
+from masthead.ghost_errors import BadRequestError, MethodNotAllowedError, NotFoundError
+
 from .feeds import FEED_SIZE, Channel, FeedAuthor, FeedEntry, serve_channel
 from .middleware import timezone_for_request
 from .models import LivePage, LiveUpdate, Photo
@@ -206,24 +208,13 @@ def parse_since(values: list[str]) -> int:
     return int(raw)
 
 
-def error(status: int, kind: str, message: str, context: str) -> JsonResponse:
-    """An error in Ghost's envelope. Never cached: the page may be published a moment later."""
-    response = JsonResponse(
-        {"errors": [{"message": message, "context": context, "type": kind}]}, status=status
-    )
-    patch_cache_control(response, no_store=True)
-    return response
-
-
 def not_found() -> JsonResponse:
-    return error(
-        404,
-        "NotFoundError",
+    return NotFoundError(
         _("There is no live coverage at this address."),
-        _(
+        context=_(
             "Check the page's address; coverage that was unpublished or never went live has no updates."
         ),
-    )
+    ).response()
 
 
 def poll_seconds() -> int:
@@ -375,18 +366,15 @@ def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     """``GET /<slug>/updates.json?since=<N>``: what changed on a live page after ``N``."""
     response: HttpResponse
     if request.method not in ("GET", "HEAD"):
-        response = error(
-            405,
-            "MethodNotAllowedError",
-            _("Only GET reads live updates."),
-            _("Send a GET request to this address."),
-        )
+        response = MethodNotAllowedError(
+            _("Only GET reads live updates."), context=_("Send a GET request to this address.")
+        ).response()
         response["Allow"] = "GET, HEAD"
         return response
     try:
         since = parse_since(request.GET.getlist("since"))
     except BadCursor as bad:
-        return error(400, "BadRequestError", bad.message, bad.context)
+        return BadRequestError(bad.message, context=bad.context).response()
     state = find_poll_state(request, slug)
     if state is None:
         return not_found()

@@ -44,7 +44,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 from wagtailmedia.edit_handlers import MediaChooserPanel
 
-from masthead.identifiers import ghost_id_field
+from masthead.identifiers import ghost_id_field, ghost_uuid_field
 from masthead.membership.access import Reader, Visibility, can_read
 
 from .blocks import (
@@ -604,6 +604,7 @@ class ArticlePage(Page):
         related_name="+",
     )
     ghost_id = ghost_id_field()
+    uuid = ghost_uuid_field()
 
     objects = ArticlePageManager()
 
@@ -611,7 +612,12 @@ class ArticlePage(Page):
     subpage_types: ClassVar[list[str]] = []
     # A copy is a new story: it gets its own id, and raises no breaking-news banner of
     # its own until an editor says so.
-    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id", "is_breaking", "breaking_until"]
+    exclude_fields_in_copy: ClassVar[list[str]] = [
+        "ghost_id",
+        "uuid",
+        "is_breaking",
+        "breaking_until",
+    ]
 
     content_panels: ClassVar[list[Any]] = [
         FieldPanel("title", heading=_("Headline")),
@@ -1387,9 +1393,13 @@ class StandardPage(Page):
 
     intro = models.TextField(blank=True)
     body = StreamField(PageBodyBlock(), blank=True)
+    # The Ghost APIs list these pages as Ghost "pages", under ids that never change.
+    ghost_id = ghost_id_field()
+    uuid = ghost_uuid_field()
 
     parent_page_types: ClassVar[list[str]] = ["publishing.HomePage", "publishing.StandardPage"]
     subpage_types: ClassVar[list[str]] = ["publishing.StandardPage"]
+    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id", "uuid"]
     content_panels: ClassVar[list[Any]] = [
         *Page.content_panels,
         FieldPanel("intro"),

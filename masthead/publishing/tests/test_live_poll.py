@@ -203,7 +203,17 @@ def _error(response: Any, status: int, kind: str) -> dict[str, Any]:
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     [error] = response.json()["errors"]
-    assert set(error) == {"message", "context", "type"}
+    assert list(error) == [
+        "message",
+        "context",
+        "type",
+        "details",
+        "property",
+        "help",
+        "code",
+        "id",
+        "ghostErrorCode",
+    ]
     assert error["type"] == kind
     assert error["message"] and error["context"]
     assert "no-store" in response["Cache-Control"]
