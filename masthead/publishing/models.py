@@ -605,6 +605,8 @@ class ArticlePage(Page):
     )
     ghost_id = ghost_id_field()
     uuid = ghost_uuid_field()
+    # When the story was first saved, draft or not (Ghost's ``created_at``).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ArticlePageManager()
 
@@ -615,6 +617,7 @@ class ArticlePage(Page):
     exclude_fields_in_copy: ClassVar[list[str]] = [
         "ghost_id",
         "uuid",
+        "created_at",
         "is_breaking",
         "breaking_until",
     ]
@@ -1396,10 +1399,11 @@ class StandardPage(Page):
     # The Ghost APIs list these pages as Ghost "pages", under ids that never change.
     ghost_id = ghost_id_field()
     uuid = ghost_uuid_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     parent_page_types: ClassVar[list[str]] = ["publishing.HomePage", "publishing.StandardPage"]
     subpage_types: ClassVar[list[str]] = ["publishing.StandardPage"]
-    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id", "uuid"]
+    exclude_fields_in_copy: ClassVar[list[str]] = ["ghost_id", "uuid", "created_at"]
     content_panels: ClassVar[list[Any]] = [
         *Page.content_panels,
         FieldPanel("intro"),

@@ -1,4 +1,4 @@
-"""Ghost ids and uuids for articles and standard pages, filled in for existing rows.
+"""Ghost ids, uuids and creation times for articles and standard pages, filled in for existing rows.
 
 Added empty first, filled row by row, then made unique: a callable default on a new unique
 column would give every existing row the same value.
@@ -6,6 +6,7 @@ column would give every existing row the same value.
 
 import uuid
 
+import django.utils.timezone
 from django.db import migrations, models
 
 import masthead.identifiers
@@ -14,8 +15,15 @@ import masthead.identifiers
 def fill(apps, schema_editor):
     for model_name, has_ghost_id in (("ArticlePage", False), ("StandardPage", True)):
         model = apps.get_model("publishing", model_name)
-        for row in model.objects.only("pk").iterator():
-            values = {"uuid": uuid.uuid4()}
+        for row in model.objects.only(
+            "pk", "first_published_at", "latest_revision_created_at"
+        ).iterator():
+            values = {
+                "uuid": uuid.uuid4(),
+                "created_at": row.first_published_at
+                or row.latest_revision_created_at
+                or django.utils.timezone.now(),
+            }
             if has_ghost_id:
                 values["ghost_id"] = masthead.identifiers.new_object_id()
             model.objects.filter(pk=row.pk).update(**values)
@@ -41,6 +49,16 @@ class Migration(migrations.Migration):
             model_name="standardpage",
             name="ghost_id",
             field=models.CharField(max_length=24, null=True, editable=False),
+        ),
+        migrations.AddField(
+            model_name="articlepage",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
+        ),
+        migrations.AddField(
+            model_name="standardpage",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
         migrations.AlterField(
