@@ -23,8 +23,9 @@ costing the server more than a normal one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -128,7 +129,7 @@ class Comparison:
     field: str
     op: Op
     value: Value | tuple[Value, ...]
-    position: int = field(default=0, compare=False)
+    position: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
