@@ -207,9 +207,8 @@ class _Builder:
 
     def visit(self, node: Any) -> None:
         if isinstance(node, Comment):
-            if node.strip() == PAYWALL_COMMENT:
-                if self.body == "article":
-                    self.add("paywall", None)
+            if node.strip() == PAYWALL_COMMENT and self.body == "article":
+                self.add("paywall", None)
             return
         if isinstance(node, NavigableString):
             if str(node).strip() or self.inline:

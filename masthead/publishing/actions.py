@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from .models import (
     RESERVED_SLUGS,
@@ -32,6 +33,8 @@ from .models import (
     CoverageStatus,
     LivePage,
     LiveUpdate,
+    StandardPage,
+    Tag,
 )
 from .signals import live_update_changed
 
@@ -311,3 +314,385 @@ def touch_updates_after_publish(sender: Any, instance: Any, **kwargs: Any) -> No
     (or being taken down) adds (or removes) its update's "Read the full story" link."""
     if isinstance(instance, ArticlePage):
         touch_updates_promoted_to(article=instance)
+
+
+# --- API writes ------------------------------------------------------------------------------
+#
+# Articles and standard pages written through the Ghost-compatible Admin API. Every change is
+# a Wagtail revision, as in the page editor, so the page's history shows what an outside tool
+# did and an editor can roll it back. Refusals are ``ValidationError``s keyed by the Ghost
+# property they are about, so the API can name it.
+
+ApiStatus = str  # "draft", "published" or "scheduled", Ghost's post statuses
+API_STATUSES = ("draft", "published", "scheduled")
+
+# Fields of ArticlePage an API client may set, by their masthead names.
+API_ARTICLE_FIELDS = frozenset(
+    {
+        "title",
+        "slug",
+        "dek",
+        "body",
+        "is_featured",
+        "email_only",
+        "visibility",
+        "lead_image",
+        "lead_image_alt",
+        "lead_image_caption",
+        "canonical_url",
+        "og_title",
+        "og_description",
+        "og_image",
+        "twitter_title",
+        "twitter_description",
+        "twitter_image",
+        "seo_title",
+        "search_description",
+    }
+)
+API_PAGE_FIELDS = frozenset({"title", "slug", "intro", "body", "seo_title", "search_description"})
+
+
+def api_home_page() -> Page:
+    """The page new articles and pages go under: the root of the default site."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        site = Site.objects.select_related("root_page").order_by("pk").first()
+    if site is None:
+        raise ValidationError(
+            {"site": _("The site has no home page yet. Create the site in the admin first.")}
+        )
+    return site.root_page.specific
+
+
+def unique_page_slug(parent: Page, wanted: str, *, exclude: Page | None = None) -> str:
+    """``wanted`` if no sibling has it and the site does not route it, else ``wanted-2``, ``-3``…
+
+    Ghost's rule for a slug already in use; the site's own routes (``search``, ``tag`` …)
+    count as in use.
+    """
+    allow_unicode = getattr(settings, "WAGTAIL_ALLOW_UNICODE_SLUGS", True)
+    base = slugify(wanted, allow_unicode=allow_unicode)[:240] or "untitled"
+    siblings = parent.get_children()
+    if exclude is not None and exclude.pk:
+        siblings = siblings.exclude(pk=exclude.pk)
+    taken = set(siblings.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, number = base, 1
+    while candidate in taken or candidate in RESERVED_SLUGS:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def unique_tag_slug(wanted: str, *, exclude: Tag | None = None) -> str:
+    base = slugify(wanted, allow_unicode=True)[:180] or "tag"
+    taken = Tag.objects.filter(slug__startswith=base)
+    if exclude is not None and exclude.pk:
+        taken = taken.exclude(pk=exclude.pk)
+    slugs = set(taken.values_list("slug", flat=True))
+    candidate, number = base, 1
+    while candidate in slugs:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def tag_slug_for_name(name: str) -> str:
+    """Ghost's slug for a tag name: ``#internal`` becomes ``hash-internal``."""
+    if name.startswith("#"):
+        return "hash-" + (slugify(name[1:], allow_unicode=True) or "tag")
+    return slugify(name, allow_unicode=True) or "tag"
+
+
+def create_tag(
+    *, name: str, slug: str = "", description: str = "", accent_colour: str = "", **extra: Any
+) -> Tag:
+    """A new tag; a name starting with "#" makes it internal, as in Ghost."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the tag a name.")})
+    tag = Tag(
+        name=name[:191],
+        slug=unique_tag_slug(slug or tag_slug_for_name(name)),
+        description=description,
+        accent_colour=accent_colour,
+        **extra,
+    )
+    tag.clean()
+    tag.full_clean(exclude=["ghost_id"])
+    tag.save()
+    return tag
+
+
+def update_tag(*, tag: Tag, values: dict[str, Any]) -> Tag:
+    for name, value in values.items():
+        setattr(tag, name, value)
+    if "slug" in values:
+        tag.slug = unique_tag_slug(values["slug"] or tag_slug_for_name(tag.name), exclude=tag)
+    tag.clean()
+    tag.full_clean(exclude=["ghost_id"])
+    tag.save()
+    return tag
+
+
+def _ref_fields(value: Any) -> dict[str, str]:
+    """The identifying fields of a tag or author as a client sent it: a string or an object."""
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict):
+        return {
+            key: str(value[key]).strip()
+            for key in ("id", "slug", "name", "email")
+            if isinstance(value.get(key), str) and str(value[key]).strip()
+        }
+    return {}
+
+
+def resolve_tags(values: Iterable[Any]) -> list[Tag]:
+    """Tags named by id, slug or name (strings are names or slugs); unknown names are created.
+
+    Order is kept (the first is Ghost's primary tag) and repeats are dropped.
+    """
+    tags: list[Tag] = []
+    for value in values:
+        ref = _ref_fields(value)
+        if not ref:
+            raise ValidationError(
+                {"tags": _("Give each tag as a name, or an object with an id, slug or name.")}
+            )
+        tag = None
+        if "id" in ref:
+            tag = Tag.objects.filter(ghost_id=ref["id"]).first()
+        if tag is None and "slug" in ref:
+            tag = Tag.objects.filter(slug=ref["slug"]).first()
+        if tag is None and "name" in ref:
+            name = ref["name"]
+            tag = (
+                Tag.objects.filter(name__iexact=name).first()
+                or Tag.objects.filter(slug=tag_slug_for_name(name)).first()
+            )
+            if tag is None:
+                tag = create_tag(name=name, slug=ref.get("slug", ""))
+        if tag is None:
+            raise ValidationError(
+                {"tags": _("No tag has the id “%(id)s”. Give its name to create it.") % ref}
+            )
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def resolve_authors(values: Iterable[Any]) -> list[Author]:
+    """Authors named by email, slug or id (strings may be any of them), in byline order.
+
+    Authors are not created from the API: an unknown one is refused by name, so a typo
+    never adds a stranger to the team page.
+    """
+    authors: list[Author] = []
+    for value in values:
+        ref = _ref_fields(value)
+        wanted = ref.get("email") or ref.get("slug") or ref.get("id") or ref.get("name") or ""
+        author = None
+        if isinstance(value, str):
+            author = (
+                Author.objects.filter(email__iexact=value.strip()).first()
+                or Author.objects.filter(slug=value.strip()).first()
+                or Author.objects.filter(ghost_id=value.strip()).first()
+            )
+        else:
+            if "id" in ref:
+                author = Author.objects.filter(ghost_id=ref["id"]).first()
+            if author is None and "email" in ref:
+                author = Author.objects.filter(email__iexact=ref["email"]).first()
+            if author is None and "slug" in ref:
+                author = Author.objects.filter(slug=ref["slug"]).first()
+        if author is None:
+            raise ValidationError(
+                {
+                    "authors": _(
+                        "No author is known as “%(author)s”. Use an author's email, slug or "
+                        "id; authors are added in the admin under Authors."
+                    )
+                    % {"author": wanted or value}
+                }
+            )
+        if author not in authors:
+            authors.append(author)
+    return authors
+
+
+def _check_status(status: str | None, published_at: datetime | None) -> None:
+    if status is not None and status not in API_STATUSES:
+        raise ValidationError(
+            {
+                "status": _("Unknown status “%(status)s”; use draft, published or scheduled.")
+                % {"status": status}
+            }
+        )
+    if status == "scheduled" and (published_at is None or published_at <= timezone.now()):
+        raise ValidationError(
+            {
+                "published_at": _(
+                    "A scheduled post needs a published_at in the future: the time to publish it."
+                )
+            }
+        )
+
+
+def _apply(version: Page, values: dict[str, Any], allowed: frozenset[str]) -> None:
+    for name, value in values.items():
+        if name not in allowed:
+            raise ValidationError({name: _("This field cannot be set through the API.")})
+        setattr(version, name, value)
+    title = (getattr(version, "title", "") or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Give it a title.")})
+    version.title = title[:255]
+
+
+def _api_status(page: Page) -> str:
+    if page.live:
+        return "published"
+    if page.revisions.filter(approved_go_live_at__isnull=False).exists():
+        return "scheduled"
+    return "draft"
+
+
+def _unschedule(page: Page) -> None:
+    page.revisions.filter(approved_go_live_at__isnull=False).update(approved_go_live_at=None)
+
+
+def _save_api_version(
+    *,
+    page: Page,
+    version: Page,
+    status: str,
+    published_at: datetime | None,
+    user: Any,
+) -> None:
+    """Save ``version`` as a revision of ``page`` and bring the page to ``status``."""
+    by = _saved_user(user)
+    if status == "scheduled":
+        version.go_live_at = published_at
+    else:
+        version.go_live_at = None
+        if published_at is not None and status == "published":
+            version.first_published_at = published_at
+    revision = version.save_revision(user=by, log_action=True, clean=True)
+    if status == "draft":
+        _unschedule(page)
+        if page.live:
+            page.refresh_from_db()
+            page.unpublish(user=by, log_action=True)
+    else:
+        revision.publish(user=by, log_action=True)
+
+
+def save_article_from_api(
+    *,
+    article: ArticlePage | None,
+    values: dict[str, Any],
+    status: str | None = None,
+    published_at: datetime | None = None,
+    tags: list[Tag] | None = None,
+    authors: list[Author] | None = None,
+    user: Any = None,
+) -> ArticlePage:
+    """Create (``article=None``) or change an article, as a new revision, then publish,
+    schedule or unpublish it as ``status`` asks (None keeps the current status).
+
+    The first tag becomes the section when it is a section. A change to a live article
+    with ``status`` "published" publishes at once, as Ghost's editor does.
+    """
+    _check_status(status, published_at)
+    with transaction.atomic():
+        if article is None:
+            parent = api_home_page()
+            version = ArticlePage(live=False)
+            _apply(version, values, API_ARTICLE_FIELDS)
+            version.slug = unique_page_slug(parent, values.get("slug") or version.title)
+            if tags is not None:
+                version.tags = tags
+            if tags:
+                version.section = tags[0] if tags[0].is_section else None
+            parent.add_child(instance=version)
+            page = version
+            if authors:
+                for order, author in enumerate(authors):
+                    ArticleAuthor.objects.create(page=page, author=author, sort_order=order)
+            version = ArticlePage.objects.get(pk=page.pk)
+            current = "draft"
+        else:
+            page = article
+            current = _api_status(page)
+            version = page.get_latest_revision_as_object()
+            _apply(version, values, API_ARTICLE_FIELDS)
+            if "slug" in values:
+                version.slug = unique_page_slug(
+                    page.get_parent(), values["slug"] or version.title, exclude=page
+                )
+            if tags is not None:
+                version.tags = tags
+                version.section = tags[0] if tags and tags[0].is_section else None
+            if authors is not None:
+                version.article_authors = [
+                    ArticleAuthor(author=author, sort_order=order)
+                    for order, author in enumerate(authors)
+                ]
+        _save_api_version(
+            page=page,
+            version=version,
+            status=status or current,
+            published_at=published_at,
+            user=user,
+        )
+    return ArticlePage.objects.get(pk=page.pk)
+
+
+def save_standard_page_from_api(
+    *,
+    page: StandardPage | None,
+    values: dict[str, Any],
+    status: str | None = None,
+    published_at: datetime | None = None,
+    user: Any = None,
+) -> StandardPage:
+    """Create (``page=None``) or change a standard page; statuses as for articles."""
+    _check_status(status, published_at)
+    with transaction.atomic():
+        if page is None:
+            parent = api_home_page()
+            version = StandardPage(live=False)
+            _apply(version, values, API_PAGE_FIELDS)
+            version.slug = unique_page_slug(parent, values.get("slug") or version.title)
+            parent.add_child(instance=version)
+            target: StandardPage = version
+            version = StandardPage.objects.get(pk=target.pk)
+            current = "draft"
+        else:
+            target = page
+            current = _api_status(page)
+            version = page.get_latest_revision_as_object()
+            _apply(version, values, API_PAGE_FIELDS)
+            if "slug" in values:
+                version.slug = unique_page_slug(
+                    page.get_parent(), values["slug"] or version.title, exclude=page
+                )
+        _save_api_version(
+            page=target,
+            version=version,
+            status=status or current,
+            published_at=published_at,
+            user=user,
+        )
+    return StandardPage.objects.get(pk=target.pk)
+
+
+def delete_page_from_api(*, page: Page, user: Any = None) -> None:
+    """Delete an article or page as the admin does (logged, children included)."""
+    from wagtail.actions.delete_page import DeletePageAction
+
+    with transaction.atomic():
+        DeletePageAction(page, user=_saved_user(user)).execute(skip_permission_checks=True)
