@@ -148,7 +148,7 @@ def _photos_of(objects: Iterable[Any], *names: str) -> list[Photo | None]:
     return [getattr(obj, name, None) for obj in objects for name in names]
 
 
-def _prefetch_renditions(photos: Iterable[Photo | None]) -> None:
+def prefetch_renditions(photos: Iterable[Photo | None]) -> None:
     """One query for the renditions of every photo an answer shows."""
     load_references([], images=photos)
 
@@ -374,7 +374,7 @@ def _status(page: Any) -> str:
     return "draft"
 
 
-def _updated_at(page: Any) -> datetime | None:
+def updated_at(page: Any) -> datetime | None:
     return page.latest_revision_created_at or page.last_published_at or page.created_at
 
 
@@ -402,7 +402,7 @@ def serialize_posts(articles: Sequence[ArticlePage], ctx: Context) -> list[dict[
     if not articles:
         return []
     bodies, _references = _article_bodies(articles, ctx)
-    _prefetch_renditions(
+    prefetch_renditions(
         [
             *_photos_of(articles, "lead_image", "og_image", "twitter_image"),
             *(
@@ -472,7 +472,7 @@ def _post(
         post["status"] = _status(article)
     post["visibility"] = article.visibility
     post["created_at"] = site_date(article.created_at, ctx)
-    post["updated_at"] = site_date(_updated_at(article), ctx)
+    post["updated_at"] = site_date(updated_at(article), ctx)
     post["published_at"] = site_date(article.first_published_at, ctx)
     post["custom_excerpt"] = _or_null(article.dek)
     post["codeinjection_head"] = None
@@ -628,7 +628,7 @@ def _page(page: StandardPage, body: _Body, ctx: Context) -> dict[str, Any]:
         obj["status"] = _status(page)
     obj["visibility"] = "public"
     obj["created_at"] = site_date(page.created_at, ctx)
-    obj["updated_at"] = site_date(_updated_at(page), ctx)
+    obj["updated_at"] = site_date(updated_at(page), ctx)
     obj["published_at"] = site_date(page.first_published_at, ctx)
     obj["custom_excerpt"] = _or_null(page.intro)
     obj["codeinjection_head"] = None
@@ -680,7 +680,7 @@ def _reading_time(text: str) -> int:
 
 def serialize_authors(authors: Sequence[Author], ctx: Context) -> list[dict[str, Any]]:
     authors = list(authors)
-    _prefetch_renditions(_photos_of(authors, "avatar", "cover_image"))
+    prefetch_renditions(_photos_of(authors, "avatar", "cover_image"))
     counts = (
         _author_post_counts({author.pk for author in authors})
         if "count.posts" in ctx.include
@@ -742,7 +742,7 @@ def _author(author: Author, ctx: Context, *, count: int | None) -> dict[str, Any
 
 def serialize_tags(tags: Sequence[Tag], ctx: Context) -> list[dict[str, Any]]:
     tags = list(tags)
-    _prefetch_renditions(_photos_of(tags, "feature_image"))
+    prefetch_renditions(_photos_of(tags, "feature_image"))
     counts = _tag_post_counts([tag.pk for tag in tags]) if "count.posts" in ctx.include else {}
     return [
         pick_fields(_tag(tag, ctx, count=counts.get(tag.pk, 0) if counts else None), ctx)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from .http import not_found_view
+from .members_context import session_token
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("ghost/api/content/", include("masthead.contentapi.content_urls")),
+    path("members/api/session/", session_token, name="ghost_member_session"),
     path("ghost/api/admin/", include("masthead.contentapi.admin_urls")),
     re_path(r"^ghost/api/content/", not_found_view("content")),
     re_path(r"^ghost/api/admin/", not_found_view("admin")),
