@@ -562,6 +562,7 @@ def _api_status(page: Page) -> str:
 
 def _unschedule(page: Page) -> None:
     page.revisions.filter(approved_go_live_at__isnull=False).update(approved_go_live_at=None)
+    type(page).objects.filter(pk=page.pk).update(go_live_at=None)
 
 
 def _save_api_version(
@@ -586,6 +587,11 @@ def _save_api_version(
         if page.live:
             page.refresh_from_db()
             page.unpublish(user=by, log_action=True)
+        else:
+            # No reader sees a page that was never published, so its row can hold the
+            # draft: lists and the API then show what the newsroom last wrote.
+            version.go_live_at = None
+            version.save(clean=False)
     else:
         revision.publish(user=by, log_action=True)
 

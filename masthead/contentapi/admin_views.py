@@ -1,0 +1,945 @@
+"""Ghost's Admin API endpoints: posts, pages, tags, members, newsletters, images and the site.
+
+Each endpoint checks the caller's signed admin token, reads Ghost's request shape
+(``{"posts": [{…}]}``), turns it into masthead terms and calls an action; the answer is
+built by ``serializers`` (``member_serializers`` for members) in the Admin API's shape.
+Every wrong input is answered with Ghost's status and error envelope, naming the property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+from masthead.ghost_errors import (
+    NotFoundError,
+    RequestEntityTooLargeError,
+    UnsupportedMediaTypeError,
+    UpdateCollisionError,
+    ValidationError,
+)
+from masthead.membership import actions as membership_actions
+from masthead.membership.access import STAFF, Visibility
+from masthead.membership.exceptions import EmailInUse
+from masthead.membership.models import Label, Member, MemberStatus, Tier, normalise_email
+from masthead.newsletters import actions as newsletter_actions
+from masthead.newsletters.models import Newsletter, Segment
+from masthead.publishing import actions as publishing_actions
+from masthead.publishing.models import ArticlePage, Photo, SiteSettings, StandardPage, Tag
+
+from . import serializers
+from .auth import admin_integration
+from .html_import import LexicalError, html_to_blocks, lexical_to_blocks, photo_for_url
+from .http import GHOST_VERSION, api_view, json_response, read_json_body
+from .member_serializers import member_queryset, serialize_members
+from .params import BrowseParams, parse_formats, parse_include
+
+# --- Reading requests ------------------------------------------------------------------------
+
+
+def _context(request: HttpRequest, resource: str) -> serializers.Context:
+    return serializers.Context(
+        api="admin",
+        reader=STAFF,
+        include=parse_include(request.GET.get("include"), resource=resource, api="admin"),
+        formats=parse_formats(request.GET.get("formats"), api="admin"),
+        fields=None,
+        request=request,
+    )
+
+
+def _browse_context(params: BrowseParams, request: HttpRequest) -> serializers.Context:
+    return serializers.Context(
+        api="admin",
+        reader=STAFF,
+        include=params.include,
+        formats=params.formats,
+        fields=params.fields,
+        request=request,
+    )
+
+
+def _one_object(body: dict[str, Any], resource: str) -> dict[str, Any]:
+    """The object of ``{"posts": [{…}]}``; Ghost's 422 for any other shape."""
+    items = body.get(resource)
+    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+        raise ValidationError(
+            _("Validation (FieldIsRequired) failed for %(resource)s") % {"resource": resource},
+            context=_('Send {"%(resource)s": [{…}]}: a list holding one object.')
+            % {"resource": resource},
+            property=resource,
+        )
+    return items[0]
+
+
+def _string(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(
+                _("Validation (FieldIsRequired) failed for %(name)s") % {"name": name},
+                context=_("%(name)s is required.") % {"name": name},
+                property=name,
+            )
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(
+            _("Validation (isString) failed for %(name)s") % {"name": name},
+            context=_("%(name)s must be a string.") % {"name": name},
+            property=name,
+        )
+    return value
+
+
+def _boolean(data: dict[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise ValidationError(
+            _("Validation (isBoolean) failed for %(name)s") % {"name": name},
+            context=_("%(name)s must be true or false.") % {"name": name},
+            property=name,
+        )
+    return value
+
+
+def _list(data: dict[str, Any], name: str) -> list[Any] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValidationError(
+            _("Validation (isArray) failed for %(name)s") % {"name": name},
+            context=_("%(name)s must be a list.") % {"name": name},
+            property=name,
+        )
+    return value
+
+
+def _date(data: dict[str, Any], name: str) -> datetime | None:
+    value = _string(data, name)
+    if not value:
+        return None
+    parsed = None
+    try:
+        parsed = parse_datetime(value.replace(" ", "T"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError(
+            _("Validation (isDate) failed for %(name)s") % {"name": name},
+            context=_("Give %(name)s as an ISO 8601 date, e.g. 2026-11-29T12:52:17.000Z.")
+            % {"name": name},
+            property=name,
+        )
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _photo(data: dict[str, Any], name: str) -> Photo | None:
+    url = _string(data, name)
+    if not url:
+        return None
+    photo = photo_for_url(url)
+    if photo is None:
+        raise ValidationError(
+            _("Only uploaded images can be used for %(name)s.") % {"name": name},
+            context=_("“%(url)s” is not an image of this site.") % {"url": url[:200]},
+            help=_("Upload it first with POST /ghost/api/admin/images/upload/ and use its url."),
+            property=name,
+        )
+    return photo
+
+
+def _ghost_validation(error: DjangoValidationError) -> ValidationError:
+    """An action's refusal as Ghost's 422, naming the property it is about."""
+    if hasattr(error, "message_dict"):
+        name, messages = next(iter(error.message_dict.items()))
+        prop = {
+            "dek": "custom_excerpt",
+            "lead_image": "feature_image",
+            "seo_title": "meta_title",
+            "search_description": "meta_description",
+            "__all__": None,
+        }.get(name, name)
+        return ValidationError(" ".join(messages), property=prop)
+    return ValidationError(" ".join(error.messages))
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    return read_json_body(request)
+
+
+# --- Posts and pages -------------------------------------------------------------------------
+
+_TEXT_FIELDS = {
+    "title": "title",
+    "slug": "slug",
+    "custom_excerpt": "dek",
+    "canonical_url": "canonical_url",
+    "og_title": "og_title",
+    "og_description": "og_description",
+    "twitter_title": "twitter_title",
+    "twitter_description": "twitter_description",
+    "meta_title": "seo_title",
+    "meta_description": "search_description",
+    "feature_image_alt": "lead_image_alt",
+}
+_PAGE_TEXT_FIELDS = {
+    "title": "title",
+    "slug": "slug",
+    "custom_excerpt": "intro",
+    "meta_title": "seo_title",
+    "meta_description": "search_description",
+}
+_LIMITS = {
+    "dek": None,
+    "og_title": 300,
+    "og_description": 500,
+    "twitter_title": 300,
+    "twitter_description": 500,
+    "seo_title": 255,
+    "lead_image_alt": 500,
+    "title": 255,
+}
+
+
+def _body_blocks(request: HttpRequest, data: dict[str, Any], kind: str) -> list[Any] | None:
+    """The body a client sent: ``html`` with ``?source=html``, else ``lexical``, else none.
+
+    Ghost ignores ``html`` without ``source=html``, and so does masthead.
+    """
+    body_kind = "page" if kind == "pages" else "article"
+    if request.GET.get("source") == "html" and data.get("html") is not None:
+        return html_to_blocks(_string(data, "html") or "", body=body_kind)  # type: ignore[arg-type]
+    lexical = data.get("lexical")
+    if lexical is not None:
+        if not isinstance(lexical, (str, dict)):
+            raise ValidationError(_("Validation (isString) failed for lexical"), property="lexical")
+        try:
+            return lexical_to_blocks(lexical, body=body_kind)  # type: ignore[arg-type]
+        except LexicalError as error:
+            raise ValidationError(
+                _("The lexical value is not a Lexical document."),
+                context=str(error)[:200],
+                help=_("Send the post as HTML with ?source=html instead."),
+                property="lexical",
+            ) from None
+    if data.get("mobiledoc") is not None and "html" not in data:
+        raise ValidationError(
+            _("Mobiledoc is not accepted here."),
+            help=_("Send the post as HTML with ?source=html, or as lexical."),
+            property="mobiledoc",
+        )
+    return None
+
+
+def _post_values(request: HttpRequest, data: dict[str, Any], kind: str) -> dict[str, Any]:
+    fields = _PAGE_TEXT_FIELDS if kind == "pages" else _TEXT_FIELDS
+    values: dict[str, Any] = {}
+    for ghost_name, name in fields.items():
+        if ghost_name in data:
+            text = _string(data, ghost_name) or ""
+            limit = _LIMITS.get(name)
+            if limit and len(text) > limit:
+                raise ValidationError(
+                    _("Validation (isLength) failed for %(name)s") % {"name": ghost_name},
+                    context=_("%(name)s may be at most %(limit)d characters.")
+                    % {"name": ghost_name, "limit": limit},
+                    property=ghost_name,
+                )
+            values[name] = text
+    blocks = _body_blocks(request, data, kind)
+    if blocks is not None:
+        values["body"] = blocks
+    if kind == "pages":
+        return values
+    for ghost_name, name in (("featured", "is_featured"), ("email_only", "email_only")):
+        flag = _boolean(data, ghost_name)
+        if flag is not None:
+            values[name] = flag
+    if "visibility" in data:
+        visibility = _string(data, "visibility")
+        if visibility not in Visibility.values:
+            raise ValidationError(
+                _("Validation (isIn) failed for visibility"),
+                context=_("visibility must be one of: %(choices)s.")
+                % {"choices": ", ".join(Visibility.values)},
+                property="visibility",
+            )
+        values["visibility"] = visibility
+    for ghost_name, name in (
+        ("feature_image", "lead_image"),
+        ("og_image", "og_image"),
+        ("twitter_image", "twitter_image"),
+    ):
+        if ghost_name in data:
+            values[name] = _photo(data, ghost_name)
+    if "feature_image_caption" in data:
+        values["lead_image_caption"] = strip_tags(_string(data, "feature_image_caption") or "")[
+            :500
+        ]
+    return values
+
+
+def _updated_at(page: Any) -> datetime | None:
+    """The moment the Admin API shows as ``updated_at`` (``serializers``), for collisions."""
+    return page.latest_revision_created_at or page.last_published_at or page.created_at
+
+
+def _check_collision(page: Any, data: dict[str, Any], resource: str) -> None:
+    """Ghost's rule: an edit carries the ``updated_at`` it started from; another → 409."""
+    if data.get("updated_at") is None:
+        raise ValidationError(
+            _("Validation (FieldIsRequired) failed for updated_at"),
+            context=_("Send the updated_at you last read, so no one's changes are overwritten."),
+            property="updated_at",
+        )
+    sent = _date(data, "updated_at")
+    stored = _updated_at(page)
+    if sent is None or stored is None:
+        return
+    # The answer shows milliseconds: compare at that precision, so the value a client read
+    # back is always the one the next edit is compared against.
+    if _milliseconds(sent) != _milliseconds(stored):
+        raise UpdateCollisionError(
+            _("Saving failed! Someone else is editing this %(kind)s.")
+            % {"kind": "page" if resource == "pages" else "post"},
+            context=_("It changed at %(stored)s, after the version you sent (%(sent)s).")
+            % {"stored": stored.isoformat(), "sent": sent.isoformat()},
+            help=_("Read it again, apply your change to the new version and send that."),
+            code="UPDATE_COLLISION",
+        )
+
+
+def _milliseconds(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _status(data: dict[str, Any]) -> str | None:
+    status = _string(data, "status")
+    if status is not None and status not in publishing_actions.API_STATUSES:
+        raise ValidationError(
+            _("Validation (isIn) failed for status"),
+            context=_("status must be draft, published or scheduled."),
+            property="status",
+        )
+    return status
+
+
+def _find_page(model: type[Any], queryset: QuerySet[Any], **lookup: Any) -> Any:
+    page = queryset.filter(**lookup).first()
+    if page is None:
+        noun = "page" if model is StandardPage else "post"
+        raise NotFoundError(
+            _("Resource not found error, cannot read %(noun)s.") % {"noun": noun},
+            context=_("No %(noun)s matches %(lookup)s.")
+            % {"noun": noun, "lookup": ", ".join(f"{k}={v}" for k, v in lookup.items())},
+        )
+    return page
+
+
+def _serialize(resource: str, objects: list[Any], ctx: serializers.Context) -> list[Any]:
+    if resource == "posts":
+        return serializers.serialize_posts(objects, ctx)
+    return serializers.serialize_pages(objects, ctx)
+
+
+def _queryset(resource: str) -> QuerySet[Any]:
+    if resource == "posts":
+        return serializers.post_queryset("admin")
+    return serializers.page_queryset("admin")
+
+
+def _model(resource: str) -> type[Any]:
+    return ArticlePage if resource == "posts" else StandardPage
+
+
+def _filtered(queryset: QuerySet[Any], resource: str, nql: str | None) -> QuerySet[Any]:
+    if not nql:
+        return queryset
+    from .filters import filter_queryset
+
+    return filter_queryset(queryset, resource, nql, api="admin")
+
+
+def _browse(
+    request: HttpRequest,
+    resource: str,
+    queryset: QuerySet[Any],
+    serialize: Callable[[list[Any], serializers.Context], list[Any]],
+    default_order: list[str],
+) -> HttpResponse:
+    params = BrowseParams.from_request(request, resource, api="admin")
+    queryset = _filtered(queryset, resource, params.filter)
+    total = queryset.count()
+    ordered = queryset.order_by(*(params.order_terms(default=default_order) or default_order))
+    objects = list(ordered[params.offset : params.offset + params.limit])
+    ctx = _browse_context(params, request)
+    return json_response({resource: serialize(objects, ctx), "meta": params.pagination(total)})
+
+
+def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
+    """``?newsletter=<slug>`` on publish: hand the article to the newsletter's send."""
+    slug = request.GET.get("newsletter")
+    if not slug:
+        return
+    newsletter = Newsletter.objects.filter(slug=slug).first()
+    if newsletter is None:
+        raise ValidationError(
+            _("No newsletter has the slug “%(slug)s”.") % {"slug": slug[:100]},
+            property="newsletter",
+        )
+    segment = {
+        "status:free": Segment.FREE,
+        "status:-free": Segment.PAID,
+    }.get(request.GET.get("email_segment") or "all", Segment.ALL)
+    try:
+        newsletter_actions.create_send(
+            page=article, newsletter=newsletter, segment=segment, when_published=True
+        )
+    except newsletter_actions.SendRefused as refused:
+        raise ValidationError(str(refused), property="newsletter") from None
+
+
+def _save_post(
+    request: HttpRequest, resource: str, data: dict[str, Any], existing: Any | None
+) -> Any:
+    values = _post_values(request, data, resource)
+    status = _status(data)
+    published_at = _date(data, "published_at")
+    if existing is None and not values.get("title", "").strip():
+        raise ValidationError(
+            _("Validation (FieldIsRequired) failed for title"),
+            context=_("Give the %(noun)s a title.")
+            % {"noun": "page" if resource == "pages" else "post"},
+            property="title",
+        )
+    try:
+        with transaction.atomic():
+            if resource == "pages":
+                return publishing_actions.save_standard_page_from_api(
+                    page=existing, values=values, status=status, published_at=published_at
+                )
+            tags_given = _list(data, "tags")
+            authors_given = _list(data, "authors")
+            article = publishing_actions.save_article_from_api(
+                article=existing,
+                values=values,
+                status=status,
+                published_at=published_at,
+                tags=None if tags_given is None else publishing_actions.resolve_tags(tags_given),
+                authors=None
+                if authors_given is None
+                else publishing_actions.resolve_authors(authors_given),
+            )
+            if status in {"published", "scheduled"}:
+                _send_newsletter(request, article)
+            return article
+    except DjangoValidationError as error:
+        raise _ghost_validation(error) from None
+
+
+def _post_answer(
+    request: HttpRequest, resource: str, page: Any, *, status: int = 200
+) -> HttpResponse:
+    fresh = _queryset(resource).get(pk=page.pk)
+    return json_response(
+        {resource: _serialize(resource, [fresh], _context(request, resource))}, status=status
+    )
+
+
+def _posts_collection(resource: str) -> Callable[..., HttpResponse]:
+    @api_view("admin", methods=("GET", "POST"))
+    def collection(request: HttpRequest) -> HttpResponse:
+        admin_integration(request)
+        if request.method == "POST":
+            data = _one_object(_json_body(request), resource)
+            page = _save_post(request, resource, data, None)
+            return _post_answer(request, resource, page, status=201)
+        default = ["-first_published_at", "-pk"] if resource == "posts" else ["title", "pk"]
+        return _browse(
+            request,
+            resource,
+            _queryset(resource),
+            lambda objects, ctx: _serialize(resource, objects, ctx),
+            default,
+        )
+
+    return collection
+
+
+def _posts_item(resource: str) -> Callable[..., HttpResponse]:
+    @api_view("admin", methods=("GET", "PUT", "DELETE"))
+    def item(request: HttpRequest, ghost_id: str) -> HttpResponse:
+        admin_integration(request)
+        page = _find_page(_model(resource), _queryset(resource), ghost_id=ghost_id)
+        if request.method == "DELETE":
+            publishing_actions.delete_page_from_api(page=page)
+            return HttpResponse(status=204)
+        if request.method == "PUT":
+            data = _one_object(_json_body(request), resource)
+            _check_collision(page, data, resource)
+            page = _save_post(request, resource, data, page)
+        return _post_answer(request, resource, page)
+
+    return item
+
+
+def _posts_by_slug(resource: str) -> Callable[..., HttpResponse]:
+    @api_view("admin", methods=("GET",))
+    def by_slug(request: HttpRequest, slug: str) -> HttpResponse:
+        admin_integration(request)
+        page = _find_page(_model(resource), _queryset(resource), slug=slug)
+        return _post_answer(request, resource, page)
+
+    return by_slug
+
+
+posts = _posts_collection("posts")
+post = _posts_item("posts")
+post_by_slug = _posts_by_slug("posts")
+pages = _posts_collection("pages")
+page = _posts_item("pages")
+page_by_slug = _posts_by_slug("pages")
+
+
+# --- Tags ------------------------------------------------------------------------------------
+
+
+def _tag_values(data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ("name", "slug", "description"):
+        if name in data:
+            values[name] = _string(data, name) or ""
+    if "accent_color" in data:
+        values["accent_colour"] = _string(data, "accent_color") or ""
+    if "visibility" in data:
+        visibility = _string(data, "visibility")
+        if visibility not in Tag.Visibility.values:
+            raise ValidationError(
+                _("Validation (isIn) failed for visibility"),
+                context=_("visibility must be public or internal."),
+                property="visibility",
+            )
+        values["visibility"] = visibility
+    if "feature_image" in data:
+        values["feature_image"] = _photo(data, "feature_image")
+    return values
+
+
+def _tag_answer(request: HttpRequest, tag: Tag, *, status: int = 200) -> HttpResponse:
+    fresh = serializers.tag_queryset("admin").get(pk=tag.pk)
+    ctx = _context(request, "tags")
+    return json_response({"tags": serializers.serialize_tags([fresh], ctx)}, status=status)
+
+
+def _find_tag(**lookup: Any) -> Tag:
+    tag = serializers.tag_queryset("admin").filter(**lookup).first()
+    if tag is None:
+        raise NotFoundError(_("Resource not found error, cannot read tag."))
+    return tag
+
+
+@api_view("admin", methods=("GET", "POST"))
+def tags(request: HttpRequest) -> HttpResponse:
+    admin_integration(request)
+    if request.method == "POST":
+        data = _one_object(_json_body(request), "tags")
+        _string(data, "name", required=True)
+        values = _tag_values(data)
+        try:
+            tag = publishing_actions.create_tag(**values)
+        except DjangoValidationError as error:
+            raise _ghost_validation(error) from None
+        return _tag_answer(request, tag, status=201)
+    return _browse(
+        request, "tags", serializers.tag_queryset("admin"), serializers.serialize_tags, ["name"]
+    )
+
+
+@api_view("admin", methods=("GET", "PUT", "DELETE"))
+def tag(request: HttpRequest, ghost_id: str) -> HttpResponse:
+    admin_integration(request)
+    found = _find_tag(ghost_id=ghost_id)
+    if request.method == "DELETE":
+        found.delete()
+        return HttpResponse(status=204)
+    if request.method == "PUT":
+        data = _one_object(_json_body(request), "tags")
+        try:
+            found = publishing_actions.update_tag(tag=found, values=_tag_values(data))
+        except DjangoValidationError as error:
+            raise _ghost_validation(error) from None
+    return _tag_answer(request, found)
+
+
+@api_view("admin", methods=("GET",))
+def tag_by_slug(request: HttpRequest, slug: str) -> HttpResponse:
+    admin_integration(request)
+    return _tag_answer(request, _find_tag(slug=slug))
+
+
+# --- Members ---------------------------------------------------------------------------------
+
+MEMBER_EXISTS = "Member already exists. Attempting to add member with existing email address"
+
+
+def _member_email(data: dict[str, Any], *, required: bool) -> str | None:
+    email = _string(data, "email", required=required)
+    if email is None:
+        return None
+    try:
+        validate_email(email.strip())
+    except DjangoValidationError:
+        raise ValidationError(
+            _("Validation (isEmail) failed for email"),
+            context=_("“%(email)s” is not an email address.") % {"email": email[:200]},
+            property="email",
+        ) from None
+    return email.strip()
+
+
+def _labels(values: list[Any]) -> list[Label]:
+    labels = []
+    for value in values:
+        if isinstance(value, str):
+            name, ghost_id, slug = value.strip(), "", ""
+        elif isinstance(value, dict):
+            name = str(value.get("name") or "").strip()
+            ghost_id = str(value.get("id") or "")
+            slug = str(value.get("slug") or "")
+        else:
+            raise ValidationError(
+                _("Give each label as a name or an object with a name."), property="labels"
+            )
+        label = (
+            (Label.objects.filter(ghost_id=ghost_id).first() if ghost_id else None)
+            or (Label.objects.filter(slug=slug).first() if slug else None)
+            or (Label.objects.filter(name__iexact=name).first() if name else None)
+        )
+        if label is None:
+            if not name:
+                raise ValidationError(
+                    _("No label matches %(label)s; give its name to create it.")
+                    % {"label": ghost_id or slug},
+                    property="labels",
+                )
+            label = Label.objects.create(name=name[:191])
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def _newsletter_choice(values: list[Any]) -> list[Newsletter]:
+    ids = []
+    for value in values:
+        ghost_id = value.get("id") if isinstance(value, dict) else value
+        if not isinstance(ghost_id, str):
+            raise ValidationError(
+                _("Give each newsletter as an object with its id."), property="newsletters"
+            )
+        ids.append(ghost_id)
+    found = list(Newsletter.objects.filter(ghost_id__in=ids))
+    missing = set(ids) - {newsletter.ghost_id for newsletter in found}
+    if missing:
+        raise ValidationError(
+            _("No newsletter has the id %(id)s.") % {"id": sorted(missing)[0]},
+            property="newsletters",
+        )
+    return found
+
+
+def _comp_tier() -> Tier | None:
+    """The tier a complimentary membership gives: the first active paid one."""
+    return next((tier for tier in Tier.objects.order_by("pk") if not tier.is_free), None)
+
+
+def _set_comped(member: Member, comped: bool) -> None:
+    is_comped = member.status == MemberStatus.COMPED
+    if comped and not is_comped:
+        tier = _comp_tier()
+        if tier is None:
+            raise ValidationError(
+                _("There is no paid tier to give for free."),
+                help=_("Create a paid tier in Membership settings first."),
+                property="comped",
+            )
+        membership_actions.comp_member(member=member, tier=tier)
+    elif not comped and is_comped:
+        membership_actions.remove_comp(member=member)
+
+
+def _member_answer(request: HttpRequest, member: Member, *, status: int = 200) -> HttpResponse:
+    fresh = member_queryset().get(pk=member.pk)
+    ctx = _context(request, "members")
+    return json_response({"members": serialize_members([fresh], ctx)}, status=status)
+
+
+def _find_member(ghost_id: str) -> Member:
+    member = member_queryset().filter(ghost_id=ghost_id).first()
+    if member is None:
+        raise NotFoundError(_("Resource not found error, cannot read member."))
+    return member
+
+
+def _duplicate_member() -> ValidationError:
+    return ValidationError(MEMBER_EXISTS, property="email")
+
+
+@api_view("admin", methods=("GET", "POST"))
+def members(request: HttpRequest) -> HttpResponse:
+    admin_integration(request)
+    if request.method == "POST":
+        data = _one_object(_json_body(request), "members")
+        email = _member_email(data, required=True) or ""
+        name, note = _string(data, "name"), _string(data, "note")
+        labels = _list(data, "labels")
+        chosen = _list(data, "newsletters")
+        comped = _boolean(data, "comped")
+        if Member.objects.filter(email=normalise_email(email)).exists():
+            raise _duplicate_member()
+        newsletters = None if chosen is None else _newsletter_choice(chosen)
+        try:
+            with transaction.atomic():
+                member = membership_actions.create_member(
+                    email=email,
+                    name=name or "",
+                    note=note or "",
+                    labels=_labels(labels or []),
+                    newsletters=None
+                    if newsletters is None
+                    else [newsletter.pk for newsletter in newsletters],
+                )
+                if comped:
+                    _set_comped(member, True)
+        except IntegrityError:
+            raise _duplicate_member() from None
+        return _member_answer(request, member, status=201)
+    return _browse(
+        request,
+        "members",
+        member_queryset(),
+        serialize_members,
+        ["-created_at", "-pk"],
+    )
+
+
+@api_view("admin", methods=("GET", "PUT", "DELETE"))
+def member(request: HttpRequest, ghost_id: str) -> HttpResponse:
+    admin_integration(request)
+    found = _find_member(ghost_id)
+    if request.method == "DELETE":
+        membership_actions.delete_member(member=found)
+        return HttpResponse(status=204)
+    if request.method == "PUT":
+        data = _one_object(_json_body(request), "members")
+        email = _member_email(data, required=False)
+        labels = _list(data, "labels")
+        chosen = _list(data, "newsletters")
+        comped = _boolean(data, "comped")
+        with transaction.atomic():
+            if email is not None:
+                try:
+                    membership_actions.change_email(member=found, new_email=email, actor=None)
+                except (EmailInUse, IntegrityError):
+                    raise _duplicate_member() from None
+            membership_actions.update_member(
+                member=found, name=_string(data, "name"), note=_string(data, "note")
+            )
+            if labels is not None:
+                membership_actions.set_labels(member=found, labels=_labels(labels))
+            if chosen is not None:
+                newsletter_actions.set_subscriptions(
+                    member=found, newsletters=_newsletter_choice(chosen)
+                )
+            if comped is not None:
+                _set_comped(found, comped)
+    return _member_answer(request, found)
+
+
+# --- Newsletters -----------------------------------------------------------------------------
+
+
+def _newsletter_values(data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ("name", "description", "slug", "sender_name", "sender_email"):
+        if name in data:
+            values[name] = _string(data, name) or ""
+    if values.get("sender_email"):
+        try:
+            validate_email(values["sender_email"])
+        except DjangoValidationError:
+            raise ValidationError(
+                _("Validation (isEmail) failed for sender_email"), property="sender_email"
+            ) from None
+    for name, choices in (
+        ("visibility", Newsletter.Visibility.values),
+        ("status", Newsletter.Status.values),
+    ):
+        if name in data:
+            value = _string(data, name)
+            if value not in choices:
+                raise ValidationError(
+                    _("Validation (isIn) failed for %(name)s") % {"name": name},
+                    context=_("%(name)s must be one of: %(choices)s.")
+                    % {"name": name, "choices": ", ".join(choices)},
+                    property=name,
+                )
+            values[name] = value
+    flag = _boolean(data, "subscribe_on_signup")
+    if flag is not None:
+        values["subscribe_on_signup"] = flag
+    if "sort_order" in data:
+        order = data["sort_order"]
+        if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+            raise ValidationError(
+                _("Validation (isInt) failed for sort_order"), property="sort_order"
+            )
+        values["sort_order"] = order
+    return values
+
+
+def _save_newsletter(newsletter: Newsletter, values: dict[str, Any]) -> Newsletter:
+    for name, value in values.items():
+        setattr(newsletter, name, value)
+    if not newsletter.slug:
+        from django.utils.text import slugify
+
+        newsletter.slug = slugify(newsletter.name)[:191] or "newsletter"
+    try:
+        newsletter.full_clean(exclude=["ghost_id", "header_image"])
+    except DjangoValidationError as error:
+        raise _ghost_validation(error) from None
+    newsletter.save()
+    return newsletter
+
+
+def _newsletter_answer(
+    request: HttpRequest, newsletter: Newsletter, *, status: int = 200
+) -> HttpResponse:
+    ctx = _context(request, "newsletters")
+    return json_response(
+        {"newsletters": serializers.serialize_newsletters([newsletter], ctx)}, status=status
+    )
+
+
+@api_view("admin", methods=("GET", "POST"))
+def newsletters(request: HttpRequest) -> HttpResponse:
+    admin_integration(request)
+    if request.method == "POST":
+        data = _one_object(_json_body(request), "newsletters")
+        _string(data, "name", required=True)
+        newsletter = _save_newsletter(Newsletter(), _newsletter_values(data))
+        return _newsletter_answer(request, newsletter, status=201)
+    return _browse(
+        request,
+        "newsletters",
+        serializers.newsletter_queryset("admin"),
+        serializers.serialize_newsletters,
+        ["sort_order", "pk"],
+    )
+
+
+@api_view("admin", methods=("GET", "PUT"))
+def newsletter(request: HttpRequest, ghost_id: str) -> HttpResponse:
+    admin_integration(request)
+    found = Newsletter.objects.filter(ghost_id=ghost_id).first()
+    if found is None:
+        raise NotFoundError(_("Resource not found error, cannot read newsletter."))
+    if request.method == "PUT":
+        data = _one_object(_json_body(request), "newsletters")
+        found = _save_newsletter(found, _newsletter_values(data))
+    return _newsletter_answer(request, found)
+
+
+# --- Images ----------------------------------------------------------------------------------
+
+IMAGE_PURPOSES = ("image", "profile_image", "icon")
+
+
+@api_view("admin", methods=("POST",))
+def upload_image(request: HttpRequest) -> HttpResponse:
+    """``POST /images/upload/``: a multipart ``file`` becomes a photo in the media library."""
+    admin_integration(request)
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise UnsupportedMediaTypeError(
+            _("Please select a valid image."),
+            context=_("Send the image as multipart/form-data with the file in “file”."),
+        )
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError(
+            _("Please select an image."),
+            context=_("The request has no file in the “file” field."),
+            property="file",
+        )
+    purpose = request.POST.get("purpose") or "image"
+    if purpose not in IMAGE_PURPOSES:
+        raise ValidationError(
+            _("Validation (isIn) failed for purpose"),
+            context=_("purpose must be image, profile_image or icon."),
+            property="purpose",
+        )
+    from wagtail.images.fields import WagtailImageField
+
+    field = WagtailImageField()
+    try:
+        field.clean(upload)
+    except DjangoValidationError as error:
+        code = getattr(error, "code", None) or (
+            error.error_list[0].code if error.error_list else ""
+        )
+        if code == "file_too_large" or code == "file_too_many_pixels":
+            raise RequestEntityTooLargeError(
+                _("Request was too big for the server to handle."),
+                context=" ".join(error.messages),
+            ) from None
+        raise UnsupportedMediaTypeError(
+            _("Please select a valid image."), context=" ".join(error.messages)
+        ) from None
+    ref = request.POST.get("ref") or None
+    photo = Photo(title=(ref or upload.name or "Image")[:255], file=upload)
+    photo.save()
+    url = photo.file.url
+    if not url.startswith(("http://", "https://")):
+        url = settings.MASTHEAD_SITE_URL + url
+    return json_response({"images": [{"url": url, "ref": ref}]}, status=201)
+
+
+# --- Site ------------------------------------------------------------------------------------
+
+
+@api_view("admin", methods=("GET",))
+def site(request: HttpRequest) -> HttpResponse:
+    """``GET /site/``: what a client shows before it signs in, so no token is needed."""
+    ctx = _context(request, "site")
+    site_settings: SiteSettings = ctx.site_settings
+    return json_response(
+        {
+            "site": {
+                "title": site_settings.publication_name,
+                "description": site_settings.tagline or None,
+                "logo": serializers.photo_url(site_settings.logo),
+                "icon": None,
+                "accent_color": site_settings.accent_colour or None,
+                "locale": (settings.LANGUAGE_CODE or "en").split("-")[0],
+                "url": settings.MASTHEAD_SITE_URL + "/",
+                "version": GHOST_VERSION,
+            }
+        }
+    )
