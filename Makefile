@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.newsletter_send
 	$(BIN)/python -m benchmarks.live_polling
+	$(BIN)/python -m benchmarks.ghost_api
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var node_modules
