@@ -1,0 +1,375 @@
+"""Ghost filters on real rows: each operator, the relations, nulls, dates and limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from masthead.contentapi.filters import filter_queryset, order_terms, slug_order
+from masthead.ghost_errors import BadRequestError
+from masthead.membership.factories import LabelFactory, MemberFactory
+from masthead.membership.models import Member, Tier
+from masthead.newsletters.models import Newsletter, NewsletterSubscription
+from masthead.publishing.factories import (
+    ArticlePageFactory,
+    AuthorFactory,
+    LivePageFactory,
+    PhotoFactory,
+    StandardPageFactory,
+    TagFactory,
+)
+from masthead.publishing.models import ArticlePage, Author, StandardPage, Tag
+
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(nql: str, *, api: str = "content") -> set[str]:
+    queryset = filter_queryset(ArticlePage.objects.all(), "posts", nql, now=NOW, api=api)
+    return set(queryset.values_list("title", flat=True))
+
+
+@pytest.fixture
+def newsroom(home, section):  # type: ignore[no-untyped-def]
+    """Four posts with different tags, authors, dates and flags."""
+    news = TagFactory(name="News", slug="news")
+    investigations = TagFactory(name="Investigations", slug="investigations")
+    mira = AuthorFactory(name="Mira Valen", slug="mira")
+    olek = AuthorFactory(name="Olek Dunn", slug="olek")
+    ArticlePageFactory(
+        parent=home,
+        title="War dispatch",
+        section=section,
+        tags=[news],
+        authors=[mira, olek],
+        is_featured=True,
+        first_published_at=NOW - timedelta(hours=2),
+        dek="From the front",
+        lead_image=PhotoFactory(),
+    )
+    ArticlePageFactory(
+        parent=home,
+        title="Budget investigation",
+        tags=[investigations, news],
+        authors=[olek],
+        visibility="paid",
+        first_published_at=NOW - timedelta(days=3),
+        dek="",
+    )
+    ArticlePageFactory(
+        parent=home,
+        title="Quiet weekend",
+        authors=[mira],
+        first_published_at=NOW - timedelta(days=40),
+        dek="Nothing happened",
+    )
+    LivePageFactory(
+        parent=home,
+        title="Live: election night",
+        tags=[investigations],
+        first_published_at=NOW - timedelta(minutes=10),
+        dek="",
+    )
+    # Saving computes reading time from the body; these numbers make the comparisons clear.
+    ArticlePage.objects.update(reading_time=2)
+    ArticlePage.objects.filter(title="Quiet weekend").update(reading_time=7)
+
+
+ALL = {"War dispatch", "Budget investigation", "Quiet weekend", "Live: election night"}
+
+
+# --- Plain fields -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nql", "expected"),
+    [
+        ("featured:true", {"War dispatch"}),
+        ("featured:false", ALL - {"War dispatch"}),
+        ("featured:-true", ALL - {"War dispatch"}),
+        ("visibility:paid", {"Budget investigation"}),
+        ("visibility:-public", {"Budget investigation"}),
+        ("visibility:[paid,members]", {"Budget investigation"}),
+        ("visibility:-[paid,members]", ALL - {"Budget investigation"}),
+        ("title:'War dispatch'", {"War dispatch"}),
+        ("title:~'invest'", {"Budget investigation"}),
+        ("title:~'WAR'", {"War dispatch"}),
+        ("title:~^'quiet'", {"Quiet weekend"}),
+        ("title:~$'night'", {"Live: election night"}),
+        ("title:-~'e'", {"War dispatch"}),
+        ("title:-~^'war'", ALL - {"War dispatch"}),
+        ("title:-~$'night'", ALL - {"Live: election night"}),
+        ("reading_time:>5", {"Quiet weekend"}),
+        ("reading_time:>=7", {"Quiet weekend"}),
+        ("reading_time:<7", ALL - {"Quiet weekend"}),
+        ("reading_time:<=7", ALL),
+        ("status:published", ALL),
+        ("status:draft", set()),
+    ],
+)
+def test_plain_fields(newsroom, nql: str, expected: set[str]) -> None:  # type: ignore[no-untyped-def]
+    assert titles(nql) == expected
+
+
+def test_null_checks_treat_empty_text_as_null(newsroom) -> None:  # type: ignore[no-untyped-def]
+    assert titles("custom_excerpt:null") == {"Budget investigation", "Live: election night"}
+    assert titles("custom_excerpt:-null") == {"War dispatch", "Quiet weekend"}
+    # SQL's != leaves nulls out, as Ghost's filter does.
+    assert titles("custom_excerpt:-'From the front'") == {"Quiet weekend"}
+    assert titles("feature_image:null") == ALL - {"War dispatch"}
+    assert titles("feature_image:-null") == {"War dispatch"}
+    assert titles("canonical_url:null") == ALL
+    assert titles("codeinjection_head:null") == ALL
+    assert titles("codeinjection_head:-null") == set()
+
+
+def test_dates_absolute_and_relative(newsroom) -> None:  # type: ignore[no-untyped-def]
+    assert titles("published_at:>now-1d") == {"War dispatch", "Live: election night"}
+    assert titles("published_at:<=now-1d") == {"Budget investigation", "Quiet weekend"}
+    assert titles("published_at:<now-1M") == {"Quiet weekend"}
+    assert titles("published_at:>now-1w+published_at:<now-1h") == {
+        "War dispatch",
+        "Budget investigation",
+    }
+    assert titles("published_at:>'2026-03-15'") == {"War dispatch", "Live: election night"}
+    assert titles("published_at:>'2026-03-15 11:00:00'") == {"Live: election night"}
+    assert titles("published_at:>'2026-03-15T13:00:00+02:00'") == {"Live: election night"}
+    assert titles("published_at:>2026-03-15T11:00:00Z") == {"Live: election night"}
+
+
+def test_relative_dates_use_the_clock_when_no_moment_is_given(newsroom) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        queryset = filter_queryset(ArticlePage.objects.all(), "posts", "published_at:>now-2d")
+        assert {page.title for page in queryset} == {"War dispatch", "Live: election night"}
+
+
+def test_updated_at_is_ghosts_coalesced_date(newsroom) -> None:  # type: ignore[no-untyped-def]
+    assert titles("updated_at:>'2000-01-01'") == ALL
+    assert titles("updated_at:null") == set()
+
+
+# --- Relations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nql", "expected"),
+    [
+        ("tag:news", {"War dispatch", "Budget investigation"}),
+        ("tag:war", {"War dispatch"}),
+        ("tags:[war,investigations]", ALL - {"Quiet weekend"}),
+        ("tags.slug:investigations", {"Budget investigation", "Live: election night"}),
+        ("tags.name:~'invest'", {"Budget investigation", "Live: election night"}),
+        ("tag:-news", {"Quiet weekend", "Live: election night"}),
+        ("tag:-[news,investigations]", {"Quiet weekend"}),
+        ("tag:null", {"Quiet weekend"}),
+        ("tag:-null", ALL - {"Quiet weekend"}),
+        ("primary_tag:war", {"War dispatch"}),
+        ("primary_tag:news", {"Budget investigation"}),
+        ("primary_tag:-war", ALL - {"War dispatch"}),
+        ("author:mira", {"War dispatch", "Quiet weekend"}),
+        ("authors.slug:[olek]", {"War dispatch", "Budget investigation"}),
+        ("authors.name:'Olek Dunn'", {"War dispatch", "Budget investigation"}),
+        ("author:-mira", {"Budget investigation", "Live: election night"}),
+        ("primary_author:olek", {"Budget investigation"}),
+        ("primary_author:mira", {"War dispatch", "Quiet weekend"}),
+        ("authors:null", {"Live: election night"}),
+    ],
+)
+def test_relations(newsroom, nql: str, expected: set[str]) -> None:  # type: ignore[no-untyped-def]
+    assert titles(nql) == expected
+
+
+def test_relations_never_duplicate_rows(newsroom) -> None:  # type: ignore[no-untyped-def]
+    queryset = filter_queryset(ArticlePage.objects.all(), "posts", "tags:[war,news,investigations]")
+    assert queryset.count() == 3
+
+
+def test_ids_match_ghost_ids(newsroom) -> None:  # type: ignore[no-untyped-def]
+    tag = Tag.objects.get(slug="news")
+    page = ArticlePage.objects.get(title="Quiet weekend")
+    assert titles(f"tags.id:{tag.ghost_id}") == {"War dispatch", "Budget investigation"}
+    assert titles(f"id:{page.ghost_id}") == {"Quiet weekend"}
+    assert titles(f"uuid:'{page.uuid}'") == {"Quiet weekend"}
+
+
+# --- And, or, groups -------------------------------------------------------------------
+
+
+def test_and_binds_tighter_than_or(newsroom) -> None:  # type: ignore[no-untyped-def]
+    assert titles("tag:war,tag:news+visibility:paid") == {"War dispatch", "Budget investigation"}
+    assert titles("(tag:war,tag:news)+featured:false") == {"Budget investigation"}
+    assert titles("featured:true+(author:olek,author:mira)") == {"War dispatch"}
+
+
+def test_restricted_fields_are_dropped(newsroom) -> None:  # type: ignore[no-untyped-def]
+    assert titles("html:~'x'") == ALL
+    assert titles("plaintext:foo+featured:true") == {"War dispatch"}
+    assert titles("mobiledoc:x,featured:true") == {"War dispatch"}
+    assert titles("email_only:true") == ALL
+    assert titles("email_only:true", api="admin") == set()
+
+
+def test_admin_status_separates_drafts(newsroom, home) -> None:  # type: ignore[no-untyped-def]
+    ArticlePageFactory(parent=home, title="Draft", live=False, first_published_at=None)
+    assert titles("status:draft", api="admin") == {"Draft"}
+    assert titles("status:published", api="admin") == ALL
+    assert titles("status:-published", api="admin") == {"Draft"}
+    assert titles("status:[draft,scheduled]", api="admin") == {"Draft"}
+
+
+# --- Bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nql", "words"),
+    [
+        ("tag:", "char 5"),
+        ("(tag:news", "char 10"),
+        ("nope:1", "nope"),
+        ("featured:maybe", "featured"),
+        ("published_at:>'last tuesday'", "published_at"),
+        ("published_at:>now-99999999999y", "published_at"),
+        ("reading_time:>99999999999999999999999", "reading_time"),
+        ("reading_time:~5", "reading_time"),
+        ("title:'a\x00b'", "title"),
+        ("uuid:not-a-uuid", "uuid"),
+        ("x:" + "y" * 5000, "4000"),
+    ],
+)
+def test_bad_filters_are_400s(newsroom, nql: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadRequestError) as caught:
+        list(filter_queryset(ArticlePage.objects.all(), "posts", nql, now=NOW))
+    error = caught.value
+    assert error.status == 400
+    assert error.context == "Error parsing filter"
+    assert words in f"{error.message} {error.help}"
+
+
+def test_unknown_field_lists_the_allowed_ones(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadRequestError) as caught:
+        filter_queryset(Tag.objects.all(), "tags", "colour:red")
+    assert "'colour'" in caught.value.message
+    assert "accent_color" in (caught.value.help or "")
+
+
+def test_empty_filter_changes_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    queryset = Tag.objects.all()
+    assert filter_queryset(queryset, "tags", None) is queryset
+    assert filter_queryset(queryset, "tags", "  ") is queryset
+
+
+# --- Other resources ------------------------------------------------------------------
+
+
+def test_pages(home) -> None:  # type: ignore[no-untyped-def]
+    StandardPageFactory(parent=home, title="About", slug="about", intro="Who we are")
+    StandardPageFactory(parent=home, title="Contact", slug="contact", intro="")
+
+    def pages(nql: str) -> set[str]:
+        queryset = filter_queryset(StandardPage.objects.all(), "pages", nql, now=NOW)
+        return set(queryset.values_list("slug", flat=True))
+
+    assert pages("slug:about") == {"about"}
+    assert pages("custom_excerpt:null") == {"contact"}
+    assert pages("featured:false") == {"about", "contact"}
+    assert pages("featured:true") == set()
+    assert pages("tag:news") == set()
+    assert pages("tag:-news") == {"about", "contact"}
+    assert pages("feature_image:null") == {"about", "contact"}
+    assert pages("visibility:public+title:~'cont'") == {"contact"}
+
+
+def test_authors_and_tags(db) -> None:  # type: ignore[no-untyped-def]
+    AuthorFactory(name="Ann", slug="ann", location="Kyiv", email="ann@example.org")
+    AuthorFactory(name="Bo", slug="bo", location="")
+    TagFactory(name="#internal", slug="hash-internal", visibility="internal")
+    TagFactory(name="Culture", slug="culture", accent_colour="#123456")
+
+    def slugs(model, resource: str, nql: str, api: str = "content") -> set[str]:  # type: ignore[no-untyped-def]
+        queryset = filter_queryset(model.objects.all(), resource, nql, api=api)
+        return set(queryset.values_list("slug", flat=True))
+
+    assert slugs(Author, "authors", "location:Kyiv") == {"ann"}
+    assert slugs(Author, "authors", "location:null") == {"bo"}
+    # Email is hidden from the Content API, so the condition is dropped.
+    assert slugs(Author, "authors", "email:'ann@example.org'") == {"ann", "bo"}
+    assert slugs(Author, "authors", "email:'ann@example.org'", "admin") == {"ann"}
+    assert slugs(Tag, "tags", "visibility:internal") == {"hash-internal"}
+    assert slugs(Tag, "tags", "accent_color:'#123456'") == {"culture"}
+
+
+def test_tiers(free_tier, supporter, patron) -> None:  # type: ignore[no-untyped-def]
+    patron.is_public = False
+    patron.save()
+
+    def tiers(nql: str) -> set[str]:
+        return set(filter_queryset(Tier.objects.all(), "tiers", nql).values_list("slug", flat=True))
+
+    assert tiers("type:paid") == {"supporter", "patron"}
+    assert tiers("monthly_price:>=1000") == {"patron"}
+    assert tiers("monthly_price:null") == {free_tier.slug}
+    assert tiers("visibility:public") == {free_tier.slug, "supporter"}
+    assert tiers("visibility:none") == {"patron"}
+    assert tiers("active:true+type:free") == {free_tier.slug}
+
+
+def test_members_filters_in_admin(supporter) -> None:  # type: ignore[no-untyped-def]
+    press = LabelFactory(name="Press", slug="press")
+    weekly = Newsletter.objects.create(name="The Weekly", slug="weekly")
+    ann = MemberFactory(name="Ann", email="ann@example.org", labels=[press])
+    bo = MemberFactory(name="Bo", email="bo@example.org", paid_tier=supporter)
+    MemberFactory(name="", email="cy@example.org")
+    NewsletterSubscription.objects.create(member=ann, newsletter=weekly)
+    NewsletterSubscription.objects.create(member=bo, newsletter=weekly, status="unsubscribed")
+
+    def emails(nql: str, api: str = "admin") -> set[str]:
+        queryset = filter_queryset(Member.objects.all(), "members", nql, api=api)
+        return set(queryset.values_list("email", flat=True))
+
+    everyone = {"ann@example.org", "bo@example.org", "cy@example.org"}
+    assert emails("label:press") == {"ann@example.org"}
+    assert emails("labels.slug:-press") == everyone - {"ann@example.org"}
+    assert emails("status:paid") == {"bo@example.org"}
+    assert emails("status:free") == everyone - {"bo@example.org"}
+    assert emails("tier:supporter") == {"bo@example.org"}
+    assert emails("newsletters.slug:weekly") == {"ann@example.org"}
+    assert emails("subscribed:true") == {"ann@example.org"}
+    assert emails("subscribed:false") == everyone - {"ann@example.org"}
+    assert emails("name:null") == {"cy@example.org"}
+    assert emails("email:~'bo@'") == {"bo@example.org"}
+    # No members in the Content API: every condition on them is dropped.
+    assert emails("status:paid", api="content") == everyone
+
+
+# --- Order ---------------------------------------------------------------------------------
+
+
+def test_order_terms() -> None:
+    assert order_terms("posts", "published_at desc, title") == ["-published_at", "title"]
+    assert order_terms("posts", "id DESC") == ["-ghost_id"]
+    assert order_terms("posts", "html asc, nope desc, tag asc") is None
+    assert order_terms("posts", "title sideways") is None
+    assert order_terms("posts", None) is None
+    assert order_terms("posts", "updated_at desc") == ["-latest_revision_created_at"]
+    assert order_terms("tiers", "monthly_price asc, monthly_price desc") == ["monthly_price"]
+    assert order_terms("authors", "email asc") is None
+    assert order_terms("authors", "email asc", api="admin") == ["email"]
+
+
+def test_order_terms_work_on_the_database(newsroom) -> None:  # type: ignore[no-untyped-def]
+    terms = order_terms("posts", "published_at asc")
+    assert terms is not None
+    first = ArticlePage.objects.order_by(*terms).first()
+    assert first is not None
+    assert first.title == "Quiet weekend"
+
+
+def test_slug_order() -> None:
+    assert slug_order("slug:[c,a,b]") == ["c", "a", "b"]
+    assert slug_order("slug:[c,a]+featured:true") is None
+    assert slug_order("slug:c") is None
+    assert slug_order("slug:[") is None
+    assert slug_order(None) is None
