@@ -129,7 +129,7 @@ class Comparison:
     field: str
     op: Op
     value: Value | tuple[Value, ...]
-    position: int = dataclasses.field(default=0, compare=False)
+    position: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
