@@ -278,7 +278,7 @@ class _Builder:
         if "twitter-tweet" in set(node.get("class") or []) or "instagram-media" in set(
             node.get("class") or []
         ):
-            links = [a.get("href", "") for a in node.find_all("a") if a.get("href")]
+            links = [_get(a, "href") for a in node.find_all("a") if _get(a, "href")]
             url = next((link for link in reversed(links) if is_oembed_url(link)), "")
             if url:
                 self.add("embed", {"embed": url, "caption": ""})
@@ -310,8 +310,8 @@ class _Builder:
                 self.media(item, caption=own_caption)
 
     def image(self, node: Tag, *, caption: str) -> None:
-        src = (node.get("src") or "").strip()
-        alt = (node.get("alt") or "").strip()
+        src = _get(node, "src")
+        alt = _get(node, "alt")
         if not src:
             self.add_paragraph_text(caption or alt)
             return
@@ -334,10 +334,10 @@ class _Builder:
             self.add_paragraph_text(caption)
 
     def iframe(self, node: Tag, *, caption: str) -> None:
-        src = (node.get("src") or "").strip()
+        src = _get(node, "src")
         if src.startswith("//"):
             src = "https:" + src
-        title = (node.get("title") or "").strip()
+        title = _get(node, "title")
         if parse_video_url(src) is not None:
             self.add(
                 "video",
@@ -356,10 +356,10 @@ class _Builder:
             self.add_paragraph_text(caption or title)
 
     def media(self, node: Tag, caption: str = "") -> None:
-        src = (node.get("src") or "").strip()
+        src = _get(node, "src")
         if not src:
             source = node.find("source")
-            src = (source.get("src") or "").strip() if isinstance(source, Tag) else ""
+            src = _get(source, "src") if isinstance(source, Tag) else ""
         if src:
             target = src.replace(GHOST_URL_PLACEHOLDER, settings.MASTHEAD_SITE_URL)
             self.add_link(target, caption or target)
@@ -373,7 +373,7 @@ class _Builder:
         if isinstance(iframe, Tag):
             self.iframe(iframe, caption=caption)
             return
-        links = [a.get("href", "") for a in node.find_all("a") if a.get("href")]
+        links = [_get(a, "href") for a in node.find_all("a") if _get(a, "href")]
         url = next((link for link in reversed(links) if is_oembed_url(link)), "")
         if url:
             self.add("embed", {"embed": url, "caption": caption[:255]})
@@ -421,6 +421,14 @@ class _Builder:
         lines = [escape(line) for line in node.get_text().rstrip("\n").split("\n")]
         if any(line.strip() for line in lines):
             self.rich.append("<p>" + "<br/>".join(lines) + "</p>")
+
+
+def _get(node: Any, name: str) -> str:
+    """An attribute of ``node`` as one stripped string (class-like attributes are lists)."""
+    value = node.get(name) if isinstance(node, Tag) else None
+    if isinstance(value, list):
+        value = " ".join(value)
+    return str(value or "").strip()
 
 
 def _has_block_content(node: Tag) -> bool:
@@ -509,8 +517,9 @@ def _attr(value: Any) -> str:
 def _lexical_node(node: dict[str, Any]) -> str:
     kind = str(node.get("type") or "")
     if kind in {"text", "extended-text"}:
-        text = escape(str(node.get("text") or ""))
-        fmt = node.get("format") if isinstance(node.get("format"), int) else 0
+        text: str = escape(str(node.get("text") or ""))
+        raw_format = node.get("format")
+        fmt = raw_format if isinstance(raw_format, int) else 0
         for bit, tag in reversed(_FORMATS):
             if fmt & bit:
                 text = f"<{tag}>{text}</{tag}>"
@@ -544,7 +553,8 @@ def _lexical_node(node: dict[str, Any]) -> str:
             f"{figcaption}</figure>"
         )
     if kind == "gallery":
-        images = node.get("images") if isinstance(node.get("images"), list) else []
+        raw_images = node.get("images")
+        images: list[Any] = raw_images if isinstance(raw_images, list) else []
         return "".join(
             _lexical_node({**image, "type": "image"}) for image in images if isinstance(image, dict)
         ) + (f"<p>{node['caption']}</p>" if node.get("caption") else "")
@@ -570,7 +580,8 @@ def _lexical_node(node: dict[str, Any]) -> str:
             f"{figcaption}</figure>"
         )
     if kind == "bookmark":
-        metadata = node.get("metadata") if isinstance(node.get("metadata"), dict) else {}
+        raw_metadata = node.get("metadata")
+        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
         return (
             f'<figure class="kg-card kg-bookmark-card"><a href="{_attr(node.get("url"))}">'
             f'<div class="kg-bookmark-title">{_attr(metadata.get("title"))}</div>'
