@@ -142,6 +142,11 @@ def page_was_published(sender: type[Model], instance: Any, **_: Any) -> None:
     kind = _kind(instance)
     if kind is None:
         return
+    if not instance.live:
+        # Wagtail sends page_published for a revision scheduled to go live later too;
+        # the revision's receiver tells that as post.scheduled.
+        _forget_before(instance)
+        return
     before: Before | None = getattr(instance, BEFORE, None)
     was_live = bool(before and before.live)
     event = f"{kind}.published.edited" if was_live else f"{kind}.published"
