@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-import {OBJECT_ID, adminApi, contentApi, isAbsoluteUrl, rejectsWith} from './lib.mjs';
+import {OBJECT_ID, adminApi, contentApi, isAbsoluteUrl, rejectsWith, seed} from './lib.mjs';
 import {pngImage} from './png.mjs';
 
 const api = adminApi();
@@ -20,12 +20,17 @@ after(() => rmSync(workDir, {recursive: true, force: true}));
 describe('posts', () => {
     let post;
 
+    // The byline: an author the Content API lists, named by id as Ghost's clients do.
+    let author;
+
     test('add a draft from HTML', async () => {
+        author = seed.author_slug ? await contentApi().authors.read({slug: seed.author_slug}) : null;
         post = await api.posts.add(
             {
                 title: `Compat draft ${unique}`,
                 html: '<p>The first paragraph, written elsewhere.</p><h2>A heading</h2><p>The second <strong>paragraph</strong>.</p>',
                 tags: [`Compat ${unique}`],
+                ...(author ? {authors: [{id: author.id}]} : {}),
                 custom_excerpt: 'Written in another tool.'
             },
             {source: 'html'}
@@ -43,7 +48,11 @@ describe('posts', () => {
         assert.match(read.html, /The first paragraph, written elsewhere\./);
         assert.match(read.html, /<strong>paragraph<\/strong>/);
         assert.deepEqual(read.tags.map(tag => tag.name), [`Compat ${unique}`]);
-        assert.ok(read.authors.length >= 1, 'a post made through the API needs an author');
+        assert.ok(Array.isArray(read.authors));
+        if (author) {
+            assert.deepEqual(read.authors.map(a => a.id), [author.id]);
+            assert.equal(read.primary_author.id, author.id);
+        }
         const bySlug = await api.posts.read({slug: read.slug});
         assert.equal(bySlug.id, post.id);
     });

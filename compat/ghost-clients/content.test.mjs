@@ -138,6 +138,22 @@ describe('posts', () => {
         assert.equal(posts.length, expected.length);
     });
 
+    test('no post is newer than its own published_at, as incremental syncs ask', async () => {
+        // Static-site builders and sync scripts remember the newest published_at they
+        // have seen and ask for posts after it: they must not get that post again.
+        const [newest] = await api.posts.browse({limit: 1});
+        const newer = await api.posts.browse({filter: `published_at:>'${newest.published_at}'`});
+        assert.deepEqual(newer.map(post => post.slug), []);
+    });
+
+    test('a post is found by its own published_at', async () => {
+        const [newest] = await api.posts.browse({limit: 1});
+        const same = await api.posts.browse({filter: `published_at:'${newest.published_at}'`});
+        assert.deepEqual(same.map(post => post.id), [newest.id]);
+        const upTo = await api.posts.browse({filter: `published_at:<='${newest.published_at}'`, limit: 100});
+        assert.ok(upTo.some(post => post.id === newest.id), 'published_at:<= its own value misses it');
+    });
+
     test('fields returns only the fields asked for', async () => {
         const posts = await api.posts.browse({fields: 'title,slug,url', limit: 3});
         for (const post of posts) {

@@ -100,6 +100,7 @@ def _seed() -> dict[str, Any]:
         slug="the-weekly", defaults={"name": "The Weekly"}
     )
     return {
+        "author_slug": oleh.slug,
         "featured_slug": "dispatch-1",
         "gated_slug": "members-dispatch",
         "gated_marker": GATED_MARKER,
