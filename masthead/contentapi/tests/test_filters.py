@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from masthead.contentapi.filters import filter_queryset, order_terms, slug_order
+from masthead.contentapi import nql
+from masthead.contentapi.filters import allowed_fields, filter_queryset, order_terms, slug_order
 from masthead.ghost_errors import BadRequestError
 from masthead.membership.factories import LabelFactory, MemberFactory
 from masthead.membership.models import Member, Tier
@@ -373,3 +376,79 @@ def test_slug_order() -> None:
     assert slug_order("slug:c") is None
     assert slug_order("slug:[") is None
     assert slug_order(None) is None
+
+
+# --- Generated filters --------------------------------------------------------------------
+
+MODELS = {
+    "posts": ArticlePage,
+    "pages": StandardPage,
+    "authors": Author,
+    "tags": Tag,
+    "tiers": Tier,
+    "newsletters": Newsletter,
+    "members": Member,
+}
+
+
+def _generated_filters() -> st.SearchStrategy[tuple[str, str, str]]:
+    def for_resource(resource: str, api: str) -> st.SearchStrategy[tuple[str, str, str]]:
+        names = [*sorted(allowed_fields(resource, api)), "html", "nope"]
+        values = st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(min_value=0, max_value=2**70),
+            st.text(max_size=12),
+            st.sampled_from(["2024-01-31", "2024-01-31 10:00:00", "now-1d", "news", "paid"]),
+            st.builds(
+                nql.RelativeDate,
+                st.sampled_from("+-"),
+                st.integers(0, 10**7),
+                st.sampled_from(sorted(nql.UNITS)),
+            ),
+        )
+        single = st.builds(
+            nql.Comparison,
+            st.sampled_from(names),
+            st.sampled_from([op for op in nql.Op if op not in (nql.Op.IN, nql.Op.NOT_IN)]),
+            values,
+        )
+        listed = st.builds(
+            nql.Comparison,
+            st.sampled_from(names),
+            st.sampled_from([nql.Op.IN, nql.Op.NOT_IN]),
+            st.lists(values, min_size=1, max_size=4).map(tuple),
+        )
+        leaves = st.one_of(single, listed)
+        tree = st.recursive(
+            leaves,
+            lambda children: st.lists(children, min_size=2, max_size=3).flatmap(
+                lambda items: st.sampled_from([nql.And(tuple(items)), nql.Or(tuple(items))])
+            ),
+            max_leaves=6,
+        )
+        return tree.map(lambda node: (resource, api, nql.to_nql(node)))
+
+    return st.one_of(
+        *(for_resource(resource, api) for resource in MODELS for api in ("content", "admin"))
+    )
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=_generated_filters())
+def test_generated_filters_run_or_raise_400(db, case: tuple[str, str, str]) -> None:  # type: ignore[no-untyped-def]
+    resource, api, text = case
+    error: BadRequestError | None = None
+    try:
+        rows = list(filter_queryset(MODELS[resource].objects.all(), resource, text, api=api))
+    except BadRequestError as raised:
+        error = raised
+    if error is None:
+        assert len(rows) <= MODELS[resource].objects.count()
+    else:
+        assert error.status == 400
+        assert error.context == "Error parsing filter"
