@@ -56,6 +56,7 @@ class Before:
 
     live: bool
     snapshot: dict[str, Any]
+    had_revision: bool = True
 
 
 PostOrPage = ArticlePage | StandardPage
@@ -97,13 +98,18 @@ def remember_page_before_save(
     stored = (
         type(instance)
         ._default_manager.filter(pk=instance.pk)
-        .values_list("live", flat=True)
+        .values_list("live", "latest_revision_id")
         .first()
     )
     if stored is None:
         return
+    live, latest_revision = stored
     snapshot = webhooks.fresh_post(instance) if webhooks.wants(*interesting) else {}
-    setattr(instance, BEFORE, Before(live=bool(stored), snapshot=snapshot))
+    setattr(
+        instance,
+        BEFORE,
+        Before(live=bool(live), snapshot=snapshot, had_revision=latest_revision is not None),
+    )
 
 
 def page_saved(
@@ -127,7 +133,11 @@ def page_saved(
         # A publish or unpublish: their own signals say which, after this save.
         return
     event = f"{kind}.edited"
-    before = getattr(instance, BEFORE, None)
+    before: Before | None = getattr(instance, BEFORE, None)
+    if before is not None and not before.had_revision:
+        # The editor's first save of a page it just created: Ghost tells a creation
+        # as post.added alone.
+        return
     webhooks.trigger(
         event,
         lambda: webhooks.payload(

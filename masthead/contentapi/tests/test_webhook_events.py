@@ -103,8 +103,11 @@ def test_saving_a_draft_sends_post_edited_and_creating_sends_post_added(
     hook("post.added")
     hook("post.edited")
     with committing():
+        # As the page editor creates a page: the page, then its first revision.
         page = _draft(home, title="First words")
+        page.save_revision()
     [added] = receiver.at("post.added")
+    assert receiver.at("post.edited") == []
     assert added.json["post"]["current"]["title"] == "First words"
     assert added.json["post"]["current"]["status"] == "draft"
     assert added.json["post"]["previous"] == {}
