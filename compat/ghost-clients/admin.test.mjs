@@ -117,6 +117,36 @@ describe('posts', () => {
     });
 });
 
+describe('pages', () => {
+    test('add a page from HTML, publish it, read it through both APIs, delete it', async () => {
+        const page = await api.pages.add(
+            {title: `Compat page ${unique}`, html: '<p>About this site.</p>', status: 'published'},
+            {source: 'html'}
+        );
+        assert.match(page.id, OBJECT_ID);
+        assert.equal(page.status, 'published');
+        const read = await api.pages.read({id: page.id}, {formats: 'html'});
+        assert.match(read.html, /About this site\./);
+        const seen = await contentApi().pages.read({slug: page.slug});
+        assert.equal(seen.id, page.id);
+        await rejectsWith(contentApi().posts.read({slug: page.slug}), 'NotFoundError');
+        await api.pages.delete({id: page.id});
+        await rejectsWith(api.pages.read({id: page.id}), 'NotFoundError');
+    });
+});
+
+describe('newsletters', () => {
+    test('browse and read', async () => {
+        const newsletters = await api.newsletters.browse();
+        assert.ok(newsletters.length >= 1);
+        const [first] = newsletters;
+        assert.match(first.id, OBJECT_ID);
+        assert.ok(['active', 'archived'].includes(first.status), `the Admin API newsletter has no status: ${JSON.stringify(first)}`);
+        const read = await api.newsletters.read({id: first.id});
+        assert.equal(read.slug, first.slug);
+    });
+});
+
 describe('images', () => {
     test('upload a PNG and fetch it from the returned url', async () => {
         const path = join(workDir, 'compat-pixel.png');

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import {before, describe, test} from 'node:test';
 
+import GhostContentAPI from '@tryghost/content-api';
+
 import {
     OBJECT_ID,
     POST_DATE,
@@ -291,6 +293,20 @@ describe('site-wide resources', () => {
             assert.ok(newsletters.some(n => n.slug === seed.newsletter_slug));
         }
     });
+});
+
+describe('older clients', () => {
+    // Apps built with a v3 or v4 client call /ghost/api/v4/content/...; Ghost still answers.
+    for (const version of ['v3', 'v4', 'v5.0']) {
+        test(`a client configured for ${version}`, async () => {
+            const old = new GhostContentAPI({url, key: process.env.CONTENT_KEY, version});
+            const posts = await old.posts.browse({limit: 2, include: 'tags'});
+            assert.ok(posts.length >= 1);
+            assert.equal(posts.meta.pagination.limit, 2);
+            const post = await old.posts.read({slug: sample.slug});
+            assert.equal(post.id, sample.id);
+        });
+    }
 });
 
 describe('keys', () => {
