@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
+from masthead.contentapi.models import Integration
+from masthead.contentapi.webhooks import suppressed
 from masthead.membership.access import Visibility
 from masthead.membership.models import Tier
 from masthead.publishing.factories import image_block, paragraph_blocks
@@ -114,6 +116,7 @@ class DemoSummary:
     live_updates: int = 0
     admin_username: str = DEMO_ADMIN_USERNAME
     admin_password: str = DEMO_ADMIN_PASSWORD
+    integration: Integration | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -160,22 +163,25 @@ def build_demo_newsroom(
     now = now or timezone.now()
     summary = DemoSummary()
     builder = _Builder(rng=rng, home=home, site=site, now=now, summary=summary, seed=seed)
-    with transaction.atomic():
-        builder.settings_and_admin()
-        builder.tiers = members.create_tiers()
-        builder.people()
-        builder.tags()
-        builder.photo_pool(pool_size)
-    builder.articles(count=count, days=days, progress=progress)
-    with transaction.atomic():
-        builder.pages()
-        builder.live_coverage()
-        builder.top_stories()
-    builder.sign_up_members(
-        count=members.MEMBERS[size] if member_count is None else member_count,
-        show_progress=progress is not None,
-    )
-    builder.newsletters()
+    # A demo is an import, not news: tools listening for new posts hear nothing of it.
+    with suppressed():
+        with transaction.atomic():
+            builder.settings_and_admin()
+            builder.tiers = members.create_tiers()
+            builder.people()
+            builder.tags()
+            builder.photo_pool(pool_size)
+        builder.articles(count=count, days=days, progress=progress)
+        with transaction.atomic():
+            builder.pages()
+            builder.live_coverage()
+            builder.top_stories()
+        builder.sign_up_members(
+            count=members.MEMBERS[size] if member_count is None else member_count,
+            show_progress=progress is not None,
+        )
+        builder.newsletters()
+        builder.integration()
     return summary
 
 
@@ -214,6 +220,13 @@ class _Builder:
         self.live_page: ArticlePage | None = None
 
     # --- identity -------------------------------------------------------------
+
+    def integration(self) -> None:
+        """An integration whose keys the demo prints, so the Ghost APIs can be tried at once."""
+        self.summary.integration = Integration.objects.create(
+            name="Demo static site",
+            description="Keys for trying the Content and Admin APIs against the demo.",
+        )
 
     def settings_and_admin(self) -> None:
         name = copy.PUBLICATION["name"]

@@ -83,3 +83,8 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"Admin login: {summary.admin_username} / {summary.admin_password}")
+        if summary.integration is not None:
+            self.stdout.write(
+                f"Ghost API keys (Settings → Integrations): content {summary.integration.content_key}, "
+                f"admin {summary.integration.admin_key}"
+            )
