@@ -11,8 +11,10 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from .http import not_found_view
 from .members_context import session_token
+from .openapi import openapi_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("ghost/api/openapi.json", openapi_view, name="ghost-api-openapi"),
     path("ghost/api/content/", include("masthead.contentapi.content_urls")),
     path("members/api/session/", session_token, name="ghost_member_session"),
     path("ghost/api/admin/", include("masthead.contentapi.admin_urls")),
