@@ -12,11 +12,12 @@ MASTHEAD_DEMO_TICKER ?= true
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test lint format bench clean
+.PHONY: help install demo test compat lint format bench clean
 
 help:
 	@echo "make demo    build the environment, seed a demo newsroom, serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test    run the whole test suite"
+	@echo "make compat  run Ghost's official API clients against masthead (part of make test)"
 	@echo "make lint    ruff, mypy, import-linter, djhtml, makemigrations --check"
 	@echo "make format  fix formatting"
 	@echo "make bench   run the benchmarks in benchmarks/"
@@ -49,6 +50,9 @@ demo: install
 
 test: install node_modules/.installed
 	$(BIN)/pytest -n auto
+
+compat: install node_modules/.installed
+	$(BIN)/pytest -p no:xdist -q masthead/contentapi/tests/test_official_clients.py
 
 lint: install
 	$(BIN)/ruff format --check .
