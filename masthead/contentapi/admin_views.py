@@ -8,8 +8,9 @@ Every wrong input is answered with Ghost's status and error envelope, naming the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from wagtail.models import Revision
 
 from masthead.ghost_errors import (
     NotFoundError,
@@ -37,7 +39,14 @@ from masthead.membership.models import Label, Member, MemberStatus, Tier, normal
 from masthead.newsletters import actions as newsletter_actions
 from masthead.newsletters.models import Newsletter, Segment
 from masthead.publishing import actions as publishing_actions
-from masthead.publishing.models import ArticlePage, Photo, SiteSettings, StandardPage, Tag
+from masthead.publishing.models import (
+    ArticlePage,
+    Author,
+    Photo,
+    SiteSettings,
+    StandardPage,
+    Tag,
+)
 
 from . import serializers
 from .auth import admin_integration
@@ -298,11 +307,16 @@ def _post_values(request: HttpRequest, data: dict[str, Any], kind: str) -> dict[
 
 def _updated_at(page: Any) -> datetime | None:
     """The moment the Admin API shows as ``updated_at`` (``serializers``), for collisions."""
-    return page.latest_revision_created_at or page.last_published_at or page.created_at
+    return serializers.updated_at(page)
 
 
 def _check_collision(page: Any, data: dict[str, Any], resource: str) -> None:
-    """Ghost's rule: an edit carries the ``updated_at`` it started from; another → 409."""
+    """Ghost's rule: an edit carries the ``updated_at`` it started from; another → 409.
+
+    The 409's ``details`` say when each side is from, as Ghost's do, and ``changedFields``
+    lists what changed since the version the client read, when that version is a revision
+    masthead still has.
+    """
     if data.get("updated_at") is None:
         raise ValidationError(
             _("Validation (FieldIsRequired) failed for updated_at"),
@@ -316,6 +330,13 @@ def _check_collision(page: Any, data: dict[str, Any], resource: str) -> None:
     # The answer shows milliseconds: compare at that precision, so the value a client read
     # back is always the one the next edit is compared against.
     if _milliseconds(sent) != _milliseconds(stored):
+        details: dict[str, Any] = {
+            "clientUpdatedAt": data["updated_at"],
+            "serverUpdatedAt": serializers.utc_date(stored),
+        }
+        changed = _changed_since(page, sent)
+        if changed is not None:
+            details["changedFields"] = changed
         raise UpdateCollisionError(
             _("Saving failed! Someone else is editing this %(kind)s.")
             % {"kind": "page" if resource == "pages" else "post"},
@@ -323,7 +344,80 @@ def _check_collision(page: Any, data: dict[str, Any], resource: str) -> None:
             % {"stored": stored.isoformat(), "sent": sent.isoformat()},
             help=_("Read it again, apply your change to the new version and send that."),
             code="UPDATE_COLLISION",
+            details=details,
         )
+
+
+# Revision content keys and the Ghost properties they show as, for ``changedFields``.
+_GHOST_NAMES = {
+    "title": "title",
+    "slug": "slug",
+    "body": "html",
+    "dek": "custom_excerpt",
+    "intro": "custom_excerpt",
+    "is_featured": "featured",
+    "visibility": "visibility",
+    "email_only": "email_only",
+    "lead_image": "feature_image",
+    "lead_image_alt": "feature_image_alt",
+    "lead_image_caption": "feature_image_caption",
+    "canonical_url": "canonical_url",
+    "og_title": "og_title",
+    "og_description": "og_description",
+    "og_image": "og_image",
+    "twitter_title": "twitter_title",
+    "twitter_description": "twitter_description",
+    "twitter_image": "twitter_image",
+    "seo_title": "meta_title",
+    "search_description": "meta_description",
+    "section": "tags",
+    "tags": "tags",
+    "tiers": "tiers",
+    "article_authors": "authors",
+    "go_live_at": "published_at",
+}
+
+
+def _changed_since(page: Any, sent: datetime) -> list[str] | None:
+    """The Ghost properties that differ between the revision saved at ``sent`` and now.
+
+    None when no revision was saved at that millisecond (the client's ``updated_at`` may
+    predate the page's history, or be made up): Ghost's clients then get no list at all
+    rather than a wrong one.
+    """
+    start = datetime.fromtimestamp(_milliseconds(sent) / 1000, tz=UTC)
+    revisions = page.revisions.filter(
+        created_at__gte=start, created_at__lt=start + timedelta(milliseconds=1)
+    ).order_by("-created_at", "-pk")
+    base = revisions.values_list("content", flat=True).first()
+    current = (
+        page.revisions.filter(pk=page.latest_revision_id).values_list("content", flat=True).first()
+        if page.latest_revision_id
+        else None
+    )
+    if base is None or current is None:
+        return None
+    changed = []
+    for key, ghost_name in _GHOST_NAMES.items():
+        if ghost_name in changed:
+            continue
+        if _comparable(base.get(key)) != _comparable(current.get(key)):
+            changed.append(ghost_name)
+    return changed
+
+
+def _comparable(value: Any) -> Any:
+    """A revision value with the ids of blocks and inline rows dropped (new on every save)."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items() if key not in ("pk", "id")}
+    return value
 
 
 def _milliseconds(moment: datetime) -> int:
@@ -354,9 +448,124 @@ def _find_page(model: type[Any], queryset: QuerySet[Any], **lookup: Any) -> Any:
 
 
 def _serialize(resource: str, objects: list[Any], ctx: serializers.Context) -> list[Any]:
+    objects = latest_versions(objects)
     if resource == "posts":
         return serializers.serialize_posts(objects, ctx)
     return serializers.serialize_pages(objects, ctx)
+
+
+# --- What an edit is based on ----------------------------------------------------------------
+#
+# An editor may save a draft of a live article in Wagtail. An Admin API edit is applied on
+# top of that latest revision (``publishing.actions``), so Admin API reads show it too: a
+# client then sees what it is about to change, and ``updated_at`` is the revision's time,
+# the one the collision check compares. The Content API keeps showing the live page.
+
+# Fields that belong to the page as a whole, not to one revision: kept from the live row,
+# as Wagtail's ``with_content_json`` keeps them. ``url_path`` stays the live address, so
+# ``url`` is where readers find the page today, not where a draft slug would move it.
+_PAGE_WIDE = (
+    "id",
+    "pk",
+    "content_type_id",
+    "path",
+    "depth",
+    "numchild",
+    "url_path",
+    "draft_title",
+    "live",
+    "has_unpublished_changes",
+    "owner_id",
+    "locked",
+    "locked_by_id",
+    "locked_at",
+    "latest_revision_id",
+    "latest_revision_created_at",
+    "last_published_at",
+    "translation_key",
+    "locale_id",
+    "alias_of_id",
+    "ghost_id",
+    "uuid",
+    "created_at",
+)
+_ARTICLE_PHOTOS = ("lead_image", "og_image", "twitter_image")
+
+
+def latest_versions(pages: list[Any]) -> list[Any]:
+    """``pages`` with each one that has unpublished changes replaced by its latest revision.
+
+    Wagtail's ``Revision.as_object()`` would fetch each page's parent, comments, tags and
+    every foreign key one query at a time; here the revisions come in one query and what
+    they point at (photos, tags, tiers, authors) in one query per kind for the whole page
+    of results, so an answer costs the same number of queries however many drafts it shows.
+    """
+    drafts = [page for page in pages if page.has_unpublished_changes and page.latest_revision_id]
+    if not drafts:
+        return pages
+    contents = dict(
+        Revision.objects.filter(pk__in={page.latest_revision_id for page in drafts}).values_list(
+            "pk", "content"
+        )
+    )
+    versions: dict[int, Any] = {}
+    links: dict[int, dict[str, list[int]]] = {}
+    for page in drafts:
+        content = contents.get(page.latest_revision_id)
+        if content is None:
+            continue
+        data = dict(content)
+        links[page.pk] = {name: list(data.pop(name, None) or []) for name in ("tags", "tiers")}
+        version = type(page).from_serializable_data(data, check_fks=False)
+        for name in _PAGE_WIDE:
+            setattr(version, name, getattr(page, name))
+        if version.first_published_at is None:
+            version.first_published_at = page.first_published_at
+        versions[page.pk] = version
+    articles = [version for version in versions.values() if isinstance(version, ArticlePage)]
+    if articles:
+        _attach_article_relations(articles, links)
+    return [versions.get(page.pk, page) for page in pages]
+
+
+def _attach_article_relations(
+    articles: list[ArticlePage], links: dict[int, dict[str, list[int]]]
+) -> None:
+    """Give revision objects the rows they point at, fetched once for all of them."""
+    photo_ids = {
+        getattr(article, f"{name}_id")
+        for article in articles
+        for name in _ARTICLE_PHOTOS
+        if getattr(article, f"{name}_id")
+    }
+    tag_ids = {article.section_id for article in articles if article.section_id}
+    tag_ids |= {pk for article in articles for pk in links[article.pk]["tags"]}
+    tier_ids = {pk for article in articles for pk in links[article.pk]["tiers"]}
+    credits = {article.pk: list(article.article_authors.all()) for article in articles}
+    author_ids = {credit.author_id for found in credits.values() for credit in found}
+    photos = Photo.objects.in_bulk(photo_ids) if photo_ids else {}
+    tags = Tag.objects.select_related("feature_image").in_bulk(tag_ids) if tag_ids else {}
+    tiers = Tier.objects.in_bulk(tier_ids) if tier_ids else {}
+    authors = (
+        Author.objects.select_related("avatar", "cover_image").in_bulk(author_ids)
+        if author_ids
+        else {}
+    )
+    for article in articles:
+        for name in _ARTICLE_PHOTOS:
+            setattr(article, name, photos.get(getattr(article, f"{name}_id")))
+        article.section = tags.get(article.section_id) if article.section_id else None
+        article.tags = [tags[pk] for pk in links[article.pk]["tags"] if pk in tags]
+        article.tiers = sorted(
+            (tiers[pk] for pk in links[article.pk]["tiers"] if pk in tiers),
+            key=lambda tier: tier.pk,
+        )
+        kept = []
+        for credit in sorted(credits[article.pk], key=lambda credit: credit.sort_order or 0):
+            if credit.author_id in authors:
+                credit.author = authors[credit.author_id]
+                kept.append(credit)
+        article.article_authors = kept
 
 
 def _queryset(resource: str) -> QuerySet[Any]:
