@@ -197,6 +197,37 @@ def _lookup(path: str, op: Op, value: Any) -> Q:
 
 
 _PATTERN_OPS = {Op.CONTAINS, Op.STARTS_WITH, Op.ENDS_WITH}
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def _date_lookup(path: str, op: Op, value: Any) -> Q:
+    """A date compared as the millisecond it names, the precision the APIs print.
+
+    Stored times carry microseconds; a client that filters on a date it was given
+    (``published_at:>'…12.345+00:00'``, to fetch what is newer than the last post it saw)
+    must not get that same post back, and ``published_at:'…'`` must find it.
+    """
+    if op is Op.IN:
+        matched = NONE
+        for each in value:
+            matched |= _date_lookup(path, Op.EQ, each)
+        return matched
+    start = value.replace(microsecond=value.microsecond // 1000 * 1000)
+    try:
+        after: tuple[str, datetime] | None = ("__lt", start + _MILLISECOND)
+    except OverflowError:
+        # The last millisecond of year 9999: nothing comes after it.
+        after = None
+    below = after or ("__lte", start.replace(microsecond=999_999))
+    if op is Op.GT:
+        return NONE if after is None else Q(**{path + "__gte": after[1]})
+    bounds = {
+        Op.EQ: [("__gte", start), below],
+        Op.GTE: [("__gte", start)],
+        Op.LT: [("__lt", start)],
+        Op.LTE: [below],
+    }[op]
+    return Q(**{path + suffix: bound for suffix, bound in bounds})
 
 
 def _pattern_needs_text(comparison: Comparison, kind: Kind) -> None:
@@ -251,7 +282,8 @@ class Column(Field):
         matched = NONE
         if present:
             argument = present if positive is Op.IN else present[0]
-            matched = _lookup(path, positive, argument)
+            compare = _date_lookup if self.kind is Kind.DATE else _lookup
+            matched = compare(path, positive, argument)
         null = self.null(ctx)
         if comparison.op.negated:
             # "-null" means "has a value"; "-x" also leaves out nulls, as SQL's != does.

@@ -143,6 +143,24 @@ def test_dates_absolute_and_relative(newsroom) -> None:  # type: ignore[no-untyp
     assert titles("published_at:>2026-03-15T11:00:00Z") == {"Live: election night"}
 
 
+def test_a_date_is_compared_as_the_millisecond_the_apis_print(newsroom) -> None:  # type: ignore[no-untyped-def]
+    # Stored with microseconds, printed to the millisecond: a client asking for what is
+    # newer than the post it last saw must not get that post again.
+    ArticlePage.objects.filter(title="War dispatch").update(
+        published_at=datetime(2026, 3, 15, 9, 30, 12, 345678, tzinfo=UTC)
+    )
+    printed = "'2026-03-15T09:30:12.345+00:00'"
+    assert titles(f"published_at:{printed}") == {"War dispatch"}
+    assert titles(f"published_at:[{printed}]") == {"War dispatch"}
+    assert titles(f"published_at:>{printed}") == {"Live: election night"}
+    assert titles(f"published_at:>={printed}") == {"War dispatch", "Live: election night"}
+    assert "War dispatch" in titles(f"published_at:<={printed}")
+    assert "War dispatch" not in titles(f"published_at:<{printed}")
+    assert "War dispatch" not in titles(f"published_at:-{printed}")
+    assert titles("published_at:>'9999-12-31T23:59:59.999999Z'") == set()
+    assert titles("published_at:<='9999-12-31T23:59:59.999999Z'") == ALL
+
+
 def test_relative_dates_use_the_clock_when_no_moment_is_given(newsroom) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
         queryset = filter_queryset(ArticlePage.objects.all(), "posts", "published_at:>now-2d")
