@@ -8,6 +8,8 @@ Every wrong input is answered with Ghost's status and error envelope, naming the
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -1074,6 +1076,169 @@ def newsletter(request: HttpRequest, ghost_id: str) -> HttpResponse:
         data = _one_object(_json_body(request), "newsletters")
         found = _save_newsletter(found, _newsletter_values(data))
     return _newsletter_answer(request, found)
+
+
+# --- Users -----------------------------------------------------------------------------------
+#
+# Ghost's staff users are masthead's authors (``publishing.Author``), the bylines; the
+# shared keys come from the author serializer, the Admin API's extra ones are added here.
+# Roles come from the linked staff account:
+#
+# - a superuser is an Administrator;
+# - the Moderators group (Wagtail's: may publish any page) is an Editor;
+# - everyone else is a Contributor: Wagtail's Editors group may write but not publish,
+#   as a Ghost Contributor, and a byline with no account cannot sign in at all.
+#
+# Ghost's Author role (publishes only their own posts) has no masthead counterpart.
+
+ROLE_DESCRIPTIONS = {
+    "Administrator": "Administrators",
+    "Editor": "Editors",
+    "Author": "Authors",
+    "Contributor": "Contributors",
+}
+# Ghost's per-user notification switches. masthead sends no such notifications to
+# individual staff, so every one is off.
+_NOTIFICATIONS = (
+    "comment_notifications",
+    "free_member_signup_notification",
+    "paid_subscription_started_notification",
+    "paid_subscription_canceled_notification",
+    "mention_notifications",
+    "recommendation_notifications",
+    "milestone_notifications",
+    "donation_notifications",
+    "gift_subscription_notifications",
+)
+USER_NOT_FOUND = "User not found."
+
+
+def role_name(author: Author) -> str:
+    """The Ghost role of an author, from the groups of the staff account behind it."""
+    user = author.user
+    if user is None or not user.is_active:
+        return "Contributor"
+    if user.is_superuser:
+        return "Administrator"
+    if any(group.name == "Moderators" for group in user.groups.all()):
+        return "Editor"
+    return "Contributor"
+
+
+def _role(name: str) -> dict[str, Any]:
+    """Ghost's role object. Roles are fixed names here, so their ids are derived from them."""
+    return {
+        "id": hashlib.sha256(f"ghost-role:{name}".encode()).hexdigest()[:24],
+        "name": name,
+        "description": ROLE_DESCRIPTIONS[name],
+        "created_at": None,
+        "updated_at": None,
+    }
+
+
+def user_queryset(*, with_roles: bool = False) -> QuerySet[Author]:
+    authors = serializers.author_queryset("admin").select_related("user")
+    return authors.prefetch_related("user__groups") if with_roles else authors
+
+
+def serialize_users(authors: list[Author], ctx: serializers.Context) -> list[dict[str, Any]]:
+    """Ghost's Admin API user objects, in the key order a Ghost 6 server sends them."""
+    whole = dataclasses.replace(ctx, fields=None)
+    shared = serializers.serialize_authors(authors, whole)
+    answer = []
+    for author, base in zip(authors, shared, strict=True):
+        user = author.user
+        obj: dict[str, Any] = {}
+        for key, value in base.items():
+            if key in ("count", "url"):
+                continue
+            obj[key] = value
+            if key == "slug":
+                obj["email"] = author.email or (user.email if user else "") or None
+            elif key == "linkedin":
+                obj["accessibility"] = None
+                obj["status"] = "inactive" if user is not None and not user.is_active else "active"
+            elif key == "meta_description":
+                obj["tour"] = None
+                obj["last_seen"] = serializers.site_date(user.last_login if user else None, ctx)
+                obj.update(dict.fromkeys(_NOTIFICATIONS, False))
+                obj["created_at"] = serializers.site_date(author.created_at, ctx)
+                obj["updated_at"] = serializers.site_date(author.updated_at, ctx)
+        if "roles" in ctx.include:
+            obj["roles"] = [_role(role_name(author))]
+        if "count" in base:
+            obj["count"] = base["count"]
+        obj["url"] = base["url"]
+        answer.append(serializers.pick_fields(obj, ctx))
+    return answer
+
+
+def _users_answer(request: HttpRequest, author: Author | None) -> HttpResponse:
+    if author is None:
+        raise NotFoundError(
+            USER_NOT_FOUND,
+            context=_("No author has that id, slug or email."),
+            help=_("List them with GET /ghost/api/admin/users/."),
+        )
+    ctx = _context(request, "authors")
+    return json_response({"users": serialize_users([author], ctx)})
+
+
+@api_view("admin", methods=("GET",))
+def users(request: HttpRequest) -> HttpResponse:
+    """``GET /users/``: the authors, filtered and ordered as the Content API's authors."""
+    admin_integration(request)
+    params = BrowseParams.from_request(request, "authors", api="admin")
+    queryset = _filtered(
+        user_queryset(with_roles="roles" in params.include), "authors", params.filter
+    )
+    total = queryset.count()
+    ordered = queryset.order_by(*(params.order_terms(default=["name", "pk"]) or ["name", "pk"]))
+    found = list(ordered[params.offset : params.offset + params.limit])
+    ctx = _browse_context(params, request)
+    return json_response({"users": serialize_users(found, ctx), "meta": params.pagination(total)})
+
+
+@api_view("admin", methods=("GET",))
+def user(request: HttpRequest, ghost_id: str) -> HttpResponse:
+    """``GET /users/<id>/``. ``me`` is the signed-in user in Ghost; an integration has none,
+    so Ghost (and masthead) answer 404 for it."""
+    admin_integration(request)
+    if ghost_id == "me":
+        raise NotFoundError(
+            USER_NOT_FOUND,
+            context=_("An integration's token is not a user: there is no “me”."),
+            help=_("Read a user by id, slug or email instead."),
+        )
+    with_roles = "roles" in parse_include(
+        request.GET.get("include"), resource="authors", api="admin"
+    )
+    return _users_answer(
+        request, user_queryset(with_roles=with_roles).filter(ghost_id=ghost_id).first()
+    )
+
+
+@api_view("admin", methods=("GET",))
+def user_by_slug(request: HttpRequest, slug: str) -> HttpResponse:
+    admin_integration(request)
+    with_roles = "roles" in parse_include(
+        request.GET.get("include"), resource="authors", api="admin"
+    )
+    return _users_answer(request, user_queryset(with_roles=with_roles).filter(slug=slug).first())
+
+
+@api_view("admin", methods=("GET",))
+def user_by_email(request: HttpRequest, email: str) -> HttpResponse:
+    admin_integration(request)
+    with_roles = "roles" in parse_include(
+        request.GET.get("include"), resource="authors", api="admin"
+    )
+    found = (
+        user_queryset(with_roles=with_roles).filter(email__iexact=email.strip()).first()
+        if email.strip()
+        else None
+    )
+    return _users_answer(request, found)
 
 
 # --- Images ----------------------------------------------------------------------------------
