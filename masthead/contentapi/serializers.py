@@ -19,6 +19,8 @@ What maps to what:
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -33,7 +35,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import escape, format_html
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from wagtail.images.models import SourceImageIOError
 from wagtail.models import Site
 
 from masthead.membership.access import STAFF, Reader
@@ -62,6 +66,8 @@ from masthead.publishing.portable import (
 
 from .http import GHOST_VERSION
 
+logger = logging.getLogger(__name__)
+
 Api = Literal["content", "admin"]
 
 MEMBERS_ONLY = "<!--members-only-->"
@@ -73,7 +79,9 @@ class Context:
     """How to build the objects of one answer: for which API, reader, includes and formats.
 
     ``fields`` is the ``?fields=`` subset (None: every field). The private attributes are
-    per-answer caches (the site's settings and timezone), never shared between requests.
+    per-answer caches, never shared between requests: the site's settings and timezone, the
+    active tiers, each photo's address and the tag and author objects, which a page of posts
+    repeats many times over.
     """
 
     api: Api
@@ -83,6 +91,12 @@ class Context:
     fields: tuple[str, ...] | None = None
     request: HttpRequest | None = None
     _site_settings: SiteSettings | None = field(default=None, init=False, repr=False)
+    _timezone: tzinfo | None = field(default=None, init=False, repr=False)
+    _tiers: list[Tier] | None = field(default=None, init=False, repr=False)
+    _photo_urls: dict[int, str | None] = field(default_factory=dict, init=False, repr=False)
+    _objects: dict[tuple[str, int, int | None], dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.api == "admin":
@@ -98,10 +112,12 @@ class Context:
 
     @property
     def timezone(self) -> tzinfo:
-        try:
-            return zoneinfo.ZoneInfo(self.site_settings.timezone or "UTC")
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return UTC
+        if self._timezone is None:
+            try:
+                self._timezone = zoneinfo.ZoneInfo(self.site_settings.timezone or "UTC")
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self._timezone = UTC
+        return self._timezone
 
 
 # --- Small conversions -------------------------------------------------------------------------
@@ -126,10 +142,32 @@ def _or_null(value: str | None) -> str | None:
     return value or None
 
 
-def photo_url(photo: Photo | None) -> str | None:
-    """The photo's absolute ``width-1200`` rendition address, or null."""
-    shown = figure(photo, alt="", base=settings.MASTHEAD_SITE_URL + "/")
-    return str(shown["src"]) if shown else None
+def photo_url(photo: Photo | None, ctx: Context | None = None) -> str | None:
+    """The photo's absolute ``width-1200`` rendition address, or null.
+
+    With ``ctx``, each photo is looked up once per answer, whichever objects show it.
+    """
+    if photo is None:
+        return None
+    if ctx is None:
+        return _rendition_url(photo)
+    if photo.pk not in ctx._photo_urls:
+        ctx._photo_urls[photo.pk] = _rendition_url(photo)
+    return ctx._photo_urls[photo.pk]
+
+
+def _rendition_url(photo: Photo) -> str | None:
+    """What ``portable.figure`` shows as ``src``, without rewriting Wagtail's rendition cache.
+
+    ``Photo.get_rendition`` stores the rendition in the cache on every call, even one found
+    among the prefetched renditions; ``get_renditions`` leaves a prefetched one alone.
+    """
+    try:
+        rendition = photo.get_renditions(RENDITION_FILTER)[RENDITION_FILTER]
+    except (SourceImageIOError, OSError):
+        logger.warning("Image %s has no readable file; left out", photo.pk)
+        return None
+    return absolute_url(rendition.url, base=settings.MASTHEAD_SITE_URL + "/")
 
 
 def pick_fields(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -148,9 +186,24 @@ def _photos_of(objects: Iterable[Any], *names: str) -> list[Photo | None]:
     return [getattr(obj, name, None) for obj in objects for name in names]
 
 
-def prefetch_renditions(photos: Iterable[Photo | None]) -> None:
-    """One query for the renditions of every photo an answer shows."""
-    load_references([], images=photos)
+def prefetch_renditions(photos: Iterable[Photo | None], ctx: Context | None = None) -> None:
+    """One query for the renditions of every photo an answer shows.
+
+    With ``ctx``, photos whose address the answer already knows are skipped, each photo is
+    loaded once however many objects show it, and the addresses are remembered.
+    """
+    if ctx is None:
+        load_references([], images=photos)
+        return
+    unique: dict[int, Photo] = {}
+    for photo in photos:
+        if photo is not None and photo.pk not in ctx._photo_urls:
+            unique.setdefault(photo.pk, photo)
+    if not unique:
+        return
+    load_references([], images=unique.values())
+    for photo in unique.values():
+        photo_url(photo, ctx)
 
 
 # --- Querysets ---------------------------------------------------------------------------------
@@ -326,9 +379,13 @@ class _Body:
 
 
 def _article_bodies(
-    articles: Sequence[ArticlePage], ctx: Context
+    articles: Sequence[ArticlePage], ctx: Context, *, photos: Iterable[Photo | None] = ()
 ) -> tuple[dict[int, _Body], References]:
-    """What each article shows ``ctx.reader``, every body loaded in one pass."""
+    """What each article shows ``ctx.reader``, every body loaded in one pass.
+
+    ``photos`` are the other photos the posts show (lead images, avatars, tags' images):
+    their renditions come in the bodies' one query, and their addresses go to ``ctx``.
+    """
     raw = {article.pk: list(article.body.raw_data) for article in articles}
     convert_bodies(list(articles))
     shown: dict[int, list[Any]] = {}
@@ -336,10 +393,13 @@ def _article_bodies(
     for article in articles:
         access[article.pk] = article.can_be_read_by(ctx.reader)
         shown[article.pk] = list(article.body) if access[article.pk] else article.free_preview
-    references = load_references(
-        shown.values(),
-        images=_photos_of(articles, "lead_image", "og_image", "twitter_image"),
-    )
+    unique: dict[int, Photo] = {}
+    for photo in photos:
+        if photo is not None and photo.pk not in ctx._photo_urls:
+            unique.setdefault(photo.pk, photo)
+    references = load_references(shown.values(), images=unique.values())
+    for photo in unique.values():
+        photo_url(photo, ctx)
     bodies = {}
     for article in articles:
         readable = access[article.pk]
@@ -401,19 +461,17 @@ def serialize_posts(articles: Sequence[ArticlePage], ctx: Context) -> list[dict[
     articles = list(articles)
     if not articles:
         return []
-    bodies, _references = _article_bodies(articles, ctx)
-    prefetch_renditions(
-        [
-            *_photos_of(articles, "lead_image", "og_image", "twitter_image"),
-            *(
-                photo
-                for article in articles
-                for credit in article.article_authors.all()
-                for photo in (credit.author.avatar, credit.author.cover_image)
-            ),
-            *(tag.feature_image for article in articles for tag in _post_tags(article)),
-        ]
-    )
+    photos = _photos_of(articles, "lead_image", "og_image", "twitter_image")
+    if "authors" in ctx.include:
+        photos.extend(
+            photo
+            for article in articles
+            for credit in article.article_authors.all()
+            for photo in (credit.author.avatar, credit.author.cover_image)
+        )
+    if "tags" in ctx.include:
+        photos.extend(tag.feature_image for article in articles for tag in _post_tags(article))
+    bodies, _references = _article_bodies(articles, ctx, photos=photos)
     author_counts = (
         _author_post_counts(
             {credit.author_id for article in articles for credit in article.article_authors.all()}
@@ -466,7 +524,7 @@ def _post(
     post["comment_id"] = article.ghost_id
     if "plaintext" in ctx.formats:
         post["plaintext"] = body.plaintext
-    post["feature_image"] = photo_url(article.lead_image)
+    post["feature_image"] = photo_url(article.lead_image, ctx)
     post["featured"] = article.is_featured
     if admin:
         post["status"] = _status(article)
@@ -488,10 +546,10 @@ def _post(
     if not admin:
         post["access"] = body.access
         post["comments"] = False
-    post["og_image"] = photo_url(article.og_image)
+    post["og_image"] = photo_url(article.og_image, ctx)
     post["og_title"] = _or_null(article.og_title)
     post["og_description"] = _or_null(article.og_description)
-    post["twitter_image"] = photo_url(article.twitter_image)
+    post["twitter_image"] = photo_url(article.twitter_image, ctx)
     post["twitter_title"] = _or_null(article.twitter_title)
     post["twitter_description"] = _or_null(article.twitter_description)
     post["meta_title"] = _or_null(article.seo_title)
@@ -560,11 +618,9 @@ def _post_tiers(article: ArticlePage, ctx: Context) -> list[dict[str, Any]]:
 
 
 def _all_tiers(ctx: Context) -> list[Tier]:
-    cached: list[Tier] | None = getattr(ctx, "_tiers_cache", None)
-    if cached is None:
-        cached = list(Tier.objects.active().order_by("kind", "monthly_price", "pk"))
-        ctx._tiers_cache = cached  # type: ignore[attr-defined]  # a per-answer cache
-    return cached
+    if ctx._tiers is None:
+        ctx._tiers = list(Tier.objects.active().order_by("kind", "monthly_price", "pk"))
+    return ctx._tiers
 
 
 def _sent_newsletters(articles: Sequence[ArticlePage]) -> dict[int, Newsletter]:
@@ -680,7 +736,7 @@ def _reading_time(text: str) -> int:
 
 def serialize_authors(authors: Sequence[Author], ctx: Context) -> list[dict[str, Any]]:
     authors = list(authors)
-    prefetch_renditions(_photos_of(authors, "avatar", "cover_image"))
+    prefetch_renditions(_photos_of(authors, "avatar", "cover_image"), ctx)
     counts = (
         _author_post_counts({author.pk for author in authors})
         if "count.posts" in ctx.include
@@ -717,8 +773,8 @@ def _author(author: Author, ctx: Context, *, count: int | None) -> dict[str, Any
         "id": author.ghost_id,
         "name": author.name,
         "slug": author.slug,
-        "profile_image": photo_url(author.avatar) if author.avatar_id else None,
-        "cover_image": photo_url(author.cover_image) if author.cover_image_id else None,
+        "profile_image": photo_url(author.avatar, ctx) if author.avatar_id else None,
+        "cover_image": photo_url(author.cover_image, ctx) if author.cover_image_id else None,
         "bio": _or_null(author.bio),
         "website": _or_null(author.website),
         "location": _or_null(author.location),
@@ -742,7 +798,7 @@ def _author(author: Author, ctx: Context, *, count: int | None) -> dict[str, Any
 
 def serialize_tags(tags: Sequence[Tag], ctx: Context) -> list[dict[str, Any]]:
     tags = list(tags)
-    prefetch_renditions(_photos_of(tags, "feature_image"))
+    prefetch_renditions(_photos_of(tags, "feature_image"), ctx)
     counts = _tag_post_counts([tag.pk for tag in tags]) if "count.posts" in ctx.include else {}
     return [
         pick_fields(_tag(tag, ctx, count=counts.get(tag.pk, 0) if counts else None), ctx)
@@ -790,7 +846,7 @@ def _tag(tag: Tag, ctx: Context, *, count: int | None) -> dict[str, Any]:
         "name": tag.name,
         "slug": tag.slug,
         "description": _or_null(tag.description),
-        "feature_image": photo_url(tag.feature_image) if tag.feature_image_id else None,
+        "feature_image": photo_url(tag.feature_image, ctx) if tag.feature_image_id else None,
         "visibility": tag.visibility,
         "og_image": None,
         "og_title": None,
