@@ -49,6 +49,7 @@ from masthead.publishing.models import (
     StandardPage,
     Tag,
 )
+from masthead.publishing.reading_time import reading_time_minutes
 
 from . import serializers
 from .auth import admin_integration
@@ -523,6 +524,12 @@ def latest_versions(pages: list[Any]) -> list[Any]:
             setattr(version, name, getattr(page, name))
         if version.first_published_at is None:
             version.first_published_at = page.first_published_at
+        if isinstance(version, ArticlePage):
+            # Counted on save, which a draft revision never had: count the draft's body.
+            version.word_count, version.image_count = version._count_words_and_images()
+            version.reading_time = reading_time_minutes(
+                word_count=version.word_count, image_count=version.image_count
+            )
         versions[page.pk] = version
     articles = [version for version in versions.values() if isinstance(version, ArticlePage)]
     if articles:

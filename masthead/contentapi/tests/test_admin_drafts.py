@@ -28,6 +28,7 @@ from masthead.publishing.factories import (
     PhotoFactory,
     StandardPageFactory,
     TagFactory,
+    paragraph_blocks,
 )
 from masthead.publishing.models import ArticleAuthor, ArticlePage
 
@@ -221,3 +222,13 @@ def test_a_stale_edit_from_an_unknown_version_has_no_changed_fields(api: Client,
 
 def _at(post: dict[str, Any]) -> dict[str, str]:
     return {"updated_at": post["updated_at"]}
+
+
+def test_a_drafts_reading_time_is_counted_from_the_drafts_body(api: Client, home: Any) -> None:
+    article = ArticlePageFactory(parent=home, body=paragraph_blocks(["A short story."]))
+    article.save_revision().publish()
+    article.refresh_from_db()
+    _save_draft(article, body=paragraph_blocks([" ".join(["word"] * 2000)]))
+    answer = api.get(f"{ROOT}/posts/{article.ghost_id}/").json()["posts"][0]
+    assert answer["reading_time"] >= 5
+    assert ArticlePage.objects.get(pk=article.pk).reading_time <= 1
