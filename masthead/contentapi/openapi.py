@@ -46,7 +46,19 @@ DATE = _nullable("string", format="date-time")
 BOOL = {"type": "boolean"}
 INT = {"type": "integer"}
 GHOST_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-SEO = dict.fromkeys(("og_image", "og_title", "og_description", "twitter_image", "twitter_title", "twitter_description", "meta_title", "meta_description"), TEXT)
+SEO = dict.fromkeys(
+    (
+        "og_image",
+        "og_title",
+        "og_description",
+        "twitter_image",
+        "twitter_title",
+        "twitter_description",
+        "meta_title",
+        "meta_description",
+    ),
+    TEXT,
+)
 
 
 def _object(properties: Schema, *, required: tuple[str, ...] = ()) -> Schema:
@@ -114,7 +126,20 @@ AUTHOR_PROPERTIES: Schema = {
     "bio": TEXT,
     "website": URL,
     "location": TEXT,
-    **dict.fromkeys(("facebook", "twitter", "threads", "bluesky", "mastodon", "tiktok", "youtube", "instagram", "linkedin"), TEXT),
+    **dict.fromkeys(
+        (
+            "facebook",
+            "twitter",
+            "threads",
+            "bluesky",
+            "mastodon",
+            "tiktok",
+            "youtube",
+            "instagram",
+            "linkedin",
+        ),
+        TEXT,
+    ),
     "meta_title": TEXT,
     "meta_description": TEXT,
     "count": _object({"posts": INT}),
@@ -328,6 +353,15 @@ SCHEMAS: Schema = {
         },
         required=("id", "event", "target_url"),
     ),
+    "User": _object(
+        {
+            **AUTHOR_PROPERTIES,
+            "email": {"type": "string", "format": "email"},
+            "status": STRING,
+            "roles": _list_of(_object({"id": GHOST_ID, "name": STRING})),
+        },
+        required=("id", "name", "slug"),
+    ),
     "Image": _object({"url": STRING, "ref": TEXT}, required=("url",)),
     "Site": _object(
         {
@@ -435,6 +469,7 @@ SCHEMA_OF = {
     "members": "Member",
     "webhooks": "Webhook",
     "images": "Image",
+    "users": "User",
 }
 
 
@@ -517,6 +552,7 @@ PARAMETERS: Schema = {
     ),
     "id": _parameter("id", "path", "The object's 24-hex id.", STRING, required=True),
     "slug": _parameter("slug", "path", "The object's slug.", STRING, required=True),
+    "email": _parameter("email", "path", "The user's email address.", STRING, required=True),
     "Accept-Version": _parameter(
         "Accept-Version",
         "header",
@@ -763,6 +799,28 @@ def _admin_paths() -> Schema:
     paths["/admin/members/{id}/"] = _admin_item("members")
     paths["/admin/newsletters/"] = _admin_collection("newsletters")
     paths["/admin/newsletters/{id}/"] = _admin_item("newsletters", delete=False)
+    paths["/admin/users/"] = {
+        "get": _operation(
+            "admin",
+            "Browse users: the site's authors, as Ghost's staff users",
+            parameters=BROWSE,
+            ok=_json(_envelope("users", browse=True), "A page of users."),
+            errors=("422",),
+        )
+    }
+    for suffix, name in (("{id}/", "id"), ("slug/{slug}/", "slug"), ("email/{email}/", "email")):
+        paths[f"/admin/users/{suffix}"] = {
+            "get": _with_path_parameter(
+                _operation(
+                    "admin",
+                    f"Read a user by {name}",
+                    parameters=("include", "fields"),
+                    ok=_json(_envelope("users", browse=False), "One user, in a list."),
+                    errors=("404", "422"),
+                ),
+                name,
+            )
+        }
     paths["/admin/images/upload/"] = {
         "post": _operation(
             "admin",

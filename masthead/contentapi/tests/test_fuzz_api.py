@@ -423,13 +423,16 @@ def rows(home: Any, section: Any, author: Any, free_tier: Any) -> dict[str, Any]
             "posts": [public.ghost_id, gated.ghost_id],
             "pages": [page.ghost_id],
             "authors": [author.ghost_id],
+            "users": [author.ghost_id, "me"],
             "tags": [tag.ghost_id, section.ghost_id],
             "members": [member.ghost_id],
             "webhooks": [webhook.ghost_id],
             "newsletters": [],
             "offers": [],
         },
+        "emails": {"users": [author.email or "nobody@example.org", "nobody@example.org"]},
         "slugs": {
+            "users": [author.slug],
             "posts": ["open", "gated"],
             "pages": ["about"],
             "authors": [author.slug],
@@ -474,7 +477,11 @@ def test_generated_requests_never_fail_and_errors_have_ghosts_envelope(
         api = template.split("/")[1]
         resource = template.split("/")[2]
         path = template
-        for name, pool in (("{id}", rows["ids"]), ("{slug}", rows["slugs"])):
+        for name, pool in (
+            ("{id}", rows["ids"]),
+            ("{slug}", rows["slugs"]),
+            ("{email}", rows["emails"]),
+        ):
             if name in path:
                 known = pool.get(resource, [])
                 raw = data.draw(
