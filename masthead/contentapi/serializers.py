@@ -33,9 +33,9 @@ from django.conf import settings
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.images.models import SourceImageIOError
 from wagtail.models import Site
@@ -58,7 +58,6 @@ from masthead.publishing.portable import (
     References,
     absolute_url,
     convert_bodies,
-    figure,
     load_references,
     page_url,
     portable_blocks,
@@ -97,6 +96,7 @@ class Context:
     _objects: dict[tuple[str, int, int | None], dict[str, Any]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _url_templates: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.api == "admin":
@@ -168,6 +168,39 @@ def _rendition_url(photo: Photo) -> str | None:
         logger.warning("Image %s has no readable file; left out", photo.pk)
         return None
     return absolute_url(rendition.url, base=settings.MASTHEAD_SITE_URL + "/")
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_SLUG_MARKER = "ghost-api-slug"
+
+
+def slug_url(view: str, slug: str, ctx: Context) -> str:
+    """The absolute address of ``view`` for ``slug``, as ``reverse`` would give it.
+
+    A page of posts names the same few tags and authors dozens of times; the address is
+    reversed once per answer and view, and each slug put into it (slugs are URL-safe, as the
+    ``slug`` path converter requires; any other goes through ``reverse`` itself).
+    """
+    if not _SLUG.fullmatch(slug):
+        return absolute_url(reverse(view, kwargs={"slug": slug}))
+    if view not in ctx._url_templates:
+        before, _marker, after = absolute_url(
+            reverse(view, kwargs={"slug": _SLUG_MARKER})
+        ).partition(_SLUG_MARKER)
+        ctx._url_templates[view] = (before, after)
+    before, after = ctx._url_templates[view]
+    return before + slug + after
+
+
+def _remembered(kind: str, pk: int, count: int | None, ctx: Context, build: Any) -> dict[str, Any]:
+    """``build()``, made once per answer for each object, then copied for each place it shows."""
+    key = (kind, pk, count)
+    if key not in ctx._objects:
+        ctx._objects[key] = build()
+    obj = dict(ctx._objects[key])
+    if "count" in obj:
+        obj["count"] = dict(obj["count"])
+    return obj
 
 
 def pick_fields(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -769,6 +802,10 @@ def _handle(value: str, *, at: bool = False) -> str | None:
 
 
 def _author(author: Author, ctx: Context, *, count: int | None) -> dict[str, Any]:
+    return _remembered("author", author.pk, count, ctx, lambda: _build_author(author, ctx, count))
+
+
+def _build_author(author: Author, ctx: Context, count: int | None) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "id": author.ghost_id,
         "name": author.name,
@@ -792,7 +829,7 @@ def _author(author: Author, ctx: Context, *, count: int | None) -> dict[str, Any
     }
     if count is not None:
         obj["count"] = {"posts": count}
-    obj["url"] = absolute_url(author.get_absolute_url())
+    obj["url"] = slug_url("publishing:author", author.slug, ctx)
     return obj
 
 
@@ -833,14 +870,20 @@ class _CountDistinct(Func):
     output_field = IntegerField()
 
 
-def tag_url(tag: Tag) -> str:
+def tag_url(tag: Tag, ctx: Context | None = None) -> str:
     """Internal tags have no page: Ghost points them at ``/404/``."""
     if tag.visibility != Tag.Visibility.PUBLIC:
         return settings.MASTHEAD_SITE_URL + "/404/"
-    return absolute_url(tag.get_absolute_url())
+    if ctx is None:
+        return absolute_url(tag.get_absolute_url())
+    return slug_url("publishing:tag", tag.slug, ctx)
 
 
 def _tag(tag: Tag, ctx: Context, *, count: int | None) -> dict[str, Any]:
+    return _remembered("tag", tag.pk, count, ctx, lambda: _build_tag(tag, ctx, count))
+
+
+def _build_tag(tag: Tag, ctx: Context, count: int | None) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "id": tag.ghost_id,
         "name": tag.name,
@@ -866,7 +909,7 @@ def _tag(tag: Tag, ctx: Context, *, count: int | None) -> dict[str, Any]:
         obj["updated_at"] = site_date(tag.updated_at, ctx)
     if count is not None:
         obj["count"] = {"posts": count}
-    obj["url"] = tag_url(tag)
+    obj["url"] = tag_url(tag, ctx)
     return obj
 
 
