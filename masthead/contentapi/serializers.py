@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 from wagtail.images.models import SourceImageIOError
 from wagtail.models import Site
@@ -595,7 +595,7 @@ def _post(
     )
     if admin:
         post["email_only"] = article.email_only
-        post["newsletter"] = _newsletter(newsletter, ctx) if newsletter else None
+        post["newsletter"] = _admin_newsletter(newsletter, ctx) if newsletter else None
         post["email"] = None
         post["type"] = "post"
     if body.truncated and "plaintext" not in ctx.formats and not admin:
@@ -661,7 +661,7 @@ def _sent_newsletters(articles: Sequence[ArticlePage]) -> dict[int, Newsletter]:
 
     sends = NewsletterSend.objects.filter(page__in=[article.pk for article in articles])
     found: dict[int, Newsletter] = {}
-    for send in sends.select_related("newsletter").order_by("created_at"):
+    for send in sends.select_related("newsletter__header_image").order_by("created_at"):
         if send.page_id is not None:
             found[send.page_id] = send.newsletter
     return found
@@ -950,7 +950,103 @@ def _tier(tier: Tier, ctx: Context, *, with_prices: bool, with_benefits: bool) -
 
 
 def serialize_newsletters(newsletters: Sequence[Newsletter], ctx: Context) -> list[dict[str, Any]]:
+    """Newsletters as the API of ``ctx`` shows them: the public subset, or the whole object."""
+    newsletters = list(newsletters)
+    if ctx.api == "admin":
+        prefetch_renditions(_photos_of(newsletters, "header_image"), ctx)
+        return [pick_fields(_admin_newsletter(newsletter, ctx), ctx) for newsletter in newsletters]
     return [pick_fields(_newsletter(newsletter, ctx), ctx) for newsletter in newsletters]
+
+
+def serialize_member_newsletters(
+    newsletters: Sequence[Newsletter], ctx: Context
+) -> list[dict[str, Any]]:
+    """The newsletters on a member object: Ghost shows only these four keys there."""
+    return [
+        {
+            "id": newsletter.ghost_id,
+            "name": newsletter.name,
+            "description": _or_null(newsletter.description),
+            "status": newsletter.status,
+        }
+        for newsletter in newsletters
+    ]
+
+
+def sender_reply_to(newsletter: Newsletter) -> str:
+    """Ghost's ``sender_reply_to``: "newsletter" (replies go to the sender), "support" or an address.
+
+    masthead stores the address replies go to, blank for the sender's own; the site's
+    support address is the one ``members_support_address`` shows in the settings.
+    """
+    reply_to = newsletter.reply_to.strip()
+    if not reply_to or reply_to.lower() == newsletter.sender_email.strip().lower():
+        return "newsletter"
+    if reply_to.lower() == settings.DEFAULT_FROM_EMAIL.strip().lower():
+        return "support"
+    return reply_to
+
+
+def _admin_newsletter(newsletter: Newsletter, ctx: Context) -> dict[str, Any]:
+    """Ghost's whole newsletter object, in the order of a Ghost 6 database's columns.
+
+    Design settings masthead's emails don't have take the values of Ghost's own default
+    newsletter; the comment call to action is off, as masthead has no comments.
+    """
+    return {
+        "id": newsletter.ghost_id,
+        "uuid": str(newsletter.uuid),
+        "name": newsletter.name,
+        "description": _or_null(newsletter.description),
+        "feedback_enabled": False,
+        "slug": newsletter.slug,
+        "sender_name": _or_null(newsletter.sender_name),
+        "sender_email": _or_null(newsletter.sender_email),
+        "sender_reply_to": sender_reply_to(newsletter),
+        "status": newsletter.status,
+        "visibility": newsletter.visibility,
+        "subscribe_on_signup": newsletter.subscribe_on_signup,
+        "sort_order": newsletter.sort_order,
+        "header_image": (
+            photo_url(newsletter.header_image, ctx) if newsletter.header_image_id else None
+        ),
+        "show_header_icon": True,
+        "show_header_title": True,
+        "show_excerpt": newsletter.show_excerpt,
+        "title_font_category": "sans_serif",
+        "title_alignment": "center",
+        "show_feature_image": newsletter.show_feature_image,
+        "body_font_category": "sans_serif",
+        "footer_content": _footer_html(newsletter.footer),
+        "show_badge": True,
+        "show_header_name": False,
+        "show_post_title_section": True,
+        "show_comment_cta": False,
+        "show_subscription_details": False,
+        "show_latest_posts": False,
+        "show_share_button": False,
+        "background_color": "light",
+        "post_title_color": None,
+        "created_at": utc_date(newsletter.created_at),
+        "updated_at": utc_date(newsletter.updated_at),
+        "button_corners": "rounded",
+        "button_style": "fill",
+        "title_font_weight": "bold",
+        "link_style": "underline",
+        "image_corners": "square",
+        "header_background_color": "transparent",
+        "section_title_color": None,
+        "divider_color": None,
+        "button_color": "accent",
+        "link_color": "accent",
+    }
+
+
+def _footer_html(footer: str) -> str | None:
+    """masthead's plain-text footer as the HTML Ghost keeps in ``footer_content``."""
+    if not footer.strip():
+        return None
+    return linebreaks(footer.strip(), autoescape=True).replace("\n\n", "")
 
 
 def _newsletter(newsletter: Newsletter, ctx: Context) -> dict[str, Any]:
@@ -1087,6 +1183,7 @@ __all__ = [
     "page_queryset",
     "post_queryset",
     "serialize_authors",
+    "serialize_member_newsletters",
     "serialize_newsletters",
     "serialize_pages",
     "serialize_posts",
