@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from PIL import UnidentifiedImageError
 from wagtail.models import Revision
 
 from masthead.ghost_errors import (
@@ -1292,6 +1293,13 @@ def upload_image(request: HttpRequest) -> HttpResponse:
             ) from None
         raise UnsupportedMediaTypeError(
             _("Please select a valid image."), context=" ".join(error.messages)
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        # The file claims an image format (its name, its first bytes) but the image library
+        # cannot read it: a truncated or forged file.
+        raise UnsupportedMediaTypeError(
+            _("Please select a valid image."),
+            context=_("The file looks like an image but cannot be read; it may be damaged."),
         ) from None
     ref = request.POST.get("ref") or None
     photo = Photo(title=(ref or upload.name or "Image")[:255], file=upload)

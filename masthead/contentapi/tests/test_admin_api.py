@@ -395,6 +395,12 @@ def test_upload_errors(api: Client, settings: Any, tmp_path: Any) -> None:
     text = io.BytesIO(b"hello")
     text.name = "notes.txt"
     assert api.post(f"{ROOT}/images/upload/", {"file": text}).status_code == 415
+    # A PNG signature followed by nothing an image library can read.
+    forged = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    forged.name = "a.png"
+    response = api.post(f"{ROOT}/images/upload/", {"file": forged})
+    assert response.status_code == 415
+    assert "cannot be read" in response.json()["errors"][0]["context"]
     assert api.post(f"{ROOT}/images/upload/", {"purpose": "image"}).status_code == 422
     assert (
         api.post(f"{ROOT}/images/upload/", data="{}", content_type="application/json").status_code
