@@ -17,7 +17,7 @@ from masthead.membership.models import Member, Membership, MemberStatus
 from masthead.newsletters.models import Newsletter, NewsletterSubscription
 from masthead.newsletters.tokens import unsubscribe_url
 
-from .serializers import Context, serialize_newsletters, site_date, utc_date
+from .serializers import Context, serialize_member_newsletters, site_date, utc_date
 
 
 def member_queryset() -> QuerySet[Member]:
@@ -122,6 +122,6 @@ def _member(member: Member, ctx: Context) -> dict[str, Any]:
         "commenting": None,
         "current_subscription": None,
         "email_suppression": {"suppressed": False, "info": None},
-        "newsletters": serialize_newsletters(newsletters, ctx),
+        "newsletters": serialize_member_newsletters(newsletters, ctx),
         "tiers": tiers,
     }
