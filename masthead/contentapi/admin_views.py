@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import UnidentifiedImageError
 from wagtail.models import Revision
@@ -834,6 +835,11 @@ def _member_email(data: dict[str, Any], *, required: bool) -> str | None:
 
 
 def _labels(values: list[Any]) -> list[Label]:
+    """The labels a client named, found by id, slug or name, new names created.
+
+    A name also finds the label whose slug it makes, as Ghost's does: "foo-bar" and
+    "Foo bar" are the label "Foo Bar", not a second label whose slug would clash with it.
+    """
     labels = []
     for value in values:
         if isinstance(value, str):
@@ -850,6 +856,7 @@ def _labels(values: list[Any]) -> list[Label]:
             (Label.objects.filter(ghost_id=ghost_id).first() if ghost_id else None)
             or (Label.objects.filter(slug=slug).first() if slug else None)
             or (Label.objects.filter(name__iexact=name).first() if name else None)
+            or (Label.objects.filter(slug=slugify(name)).first() if slugify(name) else None)
         )
         if label is None:
             if not name:
@@ -858,10 +865,21 @@ def _labels(values: list[Any]) -> list[Label]:
                     % {"label": ghost_id or slug},
                     property="labels",
                 )
-            label = Label.objects.create(name=name[:191])
+            label = Label.objects.create(name=name[:191], slug=_free_label_slug(name))
         if label not in labels:
             labels.append(label)
     return labels
+
+
+def _free_label_slug(name: str) -> str:
+    """A slug for a new label no other label has: ``name``'s, then ``-2``, ``-3``…"""
+    base = slugify(name)[:180] or "label"
+    taken = set(Label.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
 
 
 def _newsletter_choice(values: list[Any]) -> list[Newsletter]:
@@ -947,7 +965,11 @@ def members(request: HttpRequest) -> HttpResponse:
                 if comped:
                     _set_comped(member, True)
         except IntegrityError:
-            raise _duplicate_member() from None
+            # Another request may have added the same address since the check above; any
+            # other constraint is a fault of ours, not the client's, and stays a 500.
+            if Member.objects.filter(email=normalise_email(email)).exists():
+                raise _duplicate_member() from None
+            raise
         return _member_answer(request, member, status=201)
     return _browse(
         request,
@@ -1037,8 +1059,6 @@ def _save_newsletter(newsletter: Newsletter, values: dict[str, Any]) -> Newslett
     for name, value in values.items():
         setattr(newsletter, name, value)
     if not newsletter.slug:
-        from django.utils.text import slugify
-
         newsletter.slug = slugify(newsletter.name)[:191] or "newsletter"
     try:
         newsletter.full_clean(exclude=["ghost_id", "header_image"])

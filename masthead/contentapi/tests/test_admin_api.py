@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from masthead.contentapi.models import Integration
+from masthead.membership.models import Label
 from masthead.newsletters.models import Newsletter
 from masthead.publishing.factories import AuthorFactory, TagFactory
 from masthead.publishing.models import ArticlePage, Photo, Tag
@@ -310,6 +311,30 @@ def test_members_are_added_and_edited_and_duplicates_refused(api: Client, db: No
     assert edited.json()["members"][0]["labels"] == []
     assert api.get(f"{ROOT}/members/").json()["meta"]["pagination"]["total"] == 1
     assert api.delete(f"{ROOT}/members/{member['id']}/").status_code == 204
+
+
+def test_a_label_named_by_its_slug_or_a_name_making_its_slug_is_the_existing_label(
+    api: Client, db: None
+) -> None:
+    existing = Label.objects.create(name="Foo Bar")
+    added = send(
+        api, "post", "/members/", {"members": [{"email": "new@example.com", "labels": ["foo-bar"]}]}
+    )
+    assert added.status_code == 201, added.content
+    member = added.json()["members"][0]
+    assert [label["id"] for label in member["labels"]] == [existing.ghost_id]
+    edited = send(
+        api,
+        "put",
+        f"/members/{member['id']}/",
+        {"members": [{"labels": ["foo bar!", {"name": "Fresh"}, {"slug": "foo-bar"}]}]},
+    )
+    assert edited.status_code == 200, edited.content
+    assert [label["name"] for label in edited.json()["members"][0]["labels"]] == [
+        "Foo Bar",
+        "Fresh",
+    ]
+    assert Label.objects.count() == 2
 
 
 def test_a_member_with_a_bad_email_is_422(api: Client, db: None) -> None:
