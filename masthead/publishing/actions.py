@@ -457,7 +457,7 @@ def resolve_tags(values: Iterable[Any]) -> list[Tag]:
     """
     tags: list[Tag] = []
     for value in values:
-        ref = _ref_fields(value)
+        ref = {key: text for key, text in _ref_fields(value).items() if key != "email"}
         if not ref:
             raise ValidationError(
                 {"tags": _("Give each tag as a name, or an object with an id, slug or name.")}
@@ -476,8 +476,15 @@ def resolve_tags(values: Iterable[Any]) -> list[Tag]:
             if tag is None:
                 tag = create_tag(name=name, slug=ref.get("slug", ""))
         if tag is None:
+            # Only an id or a slug reaches here (a name creates the tag): name what was sent.
             raise ValidationError(
-                {"tags": _("No tag has the id “%(id)s”. Give its name to create it.") % ref}
+                {
+                    "tags": _("No tag has the %(key)s “%(value)s”. Give its name to create it.")
+                    % {
+                        "key": "id" if "id" in ref else "slug",
+                        "value": ref.get("id") or ref["slug"],
+                    }
+                }
             )
         if tag not in tags:
             tags.append(tag)
@@ -493,6 +500,14 @@ def resolve_authors(values: Iterable[Any]) -> list[Author]:
     authors: list[Author] = []
     for value in values:
         ref = _ref_fields(value)
+        if not ref:
+            raise ValidationError(
+                {
+                    "authors": _(
+                        "Give each author as an email, or an object with an id, email or slug."
+                    )
+                }
+            )
         wanted = ref.get("email") or ref.get("slug") or ref.get("id") or ref.get("name") or ""
         author = None
         if isinstance(value, str):
@@ -515,7 +530,7 @@ def resolve_authors(values: Iterable[Any]) -> list[Author]:
                         "No author is known as “%(author)s”. Use an author's email, slug or "
                         "id; authors are added in the admin under Authors."
                     )
-                    % {"author": wanted or value}
+                    % {"author": wanted}
                 }
             )
         if author not in authors:

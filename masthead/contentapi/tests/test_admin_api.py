@@ -215,6 +215,8 @@ def test_a_post_is_deleted_with_an_empty_204(api: Client, home: Any) -> None:
         ({"posts": [{"title": "x", "featured": "yes"}]}, 422, "featured"),
         ({"posts": [{"title": "x", "status": "live"}]}, 422, "status"),
         ({"posts": [{"title": "x", "authors": ["ghost@example.com"]}]}, 422, "authors"),
+        ({"posts": [{"title": "x", "tags": [{"slug": "nope"}]}]}, 422, "tags"),
+        ({"posts": [{"title": "x", "authors": [{}]}]}, 422, "authors"),
         ({"posts": [{"title": "x", "feature_image": "https://cdn.example/a.jpg"}]}, 422, None),
         ({"posts": [{"title": "x", "published_at": "yesterday"}]}, 422, "published_at"),
     ],

@@ -116,3 +116,33 @@ def test_a_standard_page_can_be_published_and_deleted(home):
     delete_page_from_api(page=page)
     assert not StandardPage.objects.filter(pk=page.pk).exists()
     assert not ArticlePage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"slug": "nope"}, "slug “nope”"),
+        ({"id": "0" * 24}, "id “000000000000000000000000”"),
+        ({"id": "0" * 24, "slug": "nope"}, "id “000000000000000000000000”"),
+    ],
+)
+def test_an_unknown_tag_id_or_slug_is_refused_naming_what_was_sent(
+    db: None, given: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        resolve_tags([given])
+    assert named in refused.value.message_dict["tags"][0]
+    assert not Tag.objects.exists()
+
+
+@pytest.mark.parametrize("given", [{}, {"email": "  "}, 5, {"slug": 7}])
+def test_an_author_given_as_nothing_usable_is_refused(db: None, given: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        resolve_authors([given])
+    assert "Give each author" in refused.value.message_dict["authors"][0]
+
+
+def test_a_tag_given_only_an_email_is_refused(db: None) -> None:
+    with pytest.raises(ValidationError) as refused:
+        resolve_tags([{"email": "a@example.com"}])
+    assert "Give each tag" in refused.value.message_dict["tags"][0]
