@@ -12,6 +12,14 @@ a card masthead has no block for becomes a paragraph with its words and links. A
 remote address is ever fetched: an image becomes an image block only when it is one of the
 site's own photos (the address of an original or a rendition); any other image becomes a
 link to it, so an editor sees what to upload.
+
+One exception to keeping every word, for safety: Ghost's segment-gated parts
+(``<!--kg-gated-block:begin …-->``, or a Lexical card's ``visibility``). masthead's body has
+a single cut, the paywall block, and the article's visibility decides who reads past it. So
+a part Ghost hides from visitors who are not signed in starts the gated part (a paywall is
+put before it) and raises the visibility the article needs (``ImportedBody.visibility``); a
+part shown to nobody on the web, or only to visitors who are not signed in (a sign-up call),
+is dropped. Gated text is never turned into public text.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -28,8 +37,11 @@ from urllib.parse import unquote, urlsplit
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from django.conf import settings
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
 
+from masthead.ghost_errors import ValidationError
+from masthead.membership.access import Visibility
 from masthead.publishing.blocks import PARAGRAPH_FEATURES, parse_video_url
 from masthead.publishing.models import Photo, PhotoRendition
 
@@ -88,6 +100,98 @@ _MEDIA = frozenset({"img", "iframe", "video", "audio", "figure", "picture"})
 def _converter(body: Body) -> EditorHTMLConverter:
     features = [*PARAGRAPH_FEATURES, "h2", "h3"] if body == "page" else PARAGRAPH_FEATURES
     return EditorHTMLConverter(features=features)
+
+
+# --- Ghost's gated blocks ------------------------------------------------------------------
+
+# Ghost's segments (kg-default-nodes utils/visibility.js); no other value is honoured by
+# Ghost's renderer (services/members/content-gating.js), so none is here.
+ALL_MEMBERS_SEGMENT = "status:free,status:-free"
+FREE_MEMBERS_SEGMENT = "status:free"
+PAID_MEMBERS_SEGMENT = "status:-free"
+_SEGMENTS = frozenset({"", ALL_MEMBERS_SEGMENT, FREE_MEMBERS_SEGMENT, PAID_MEMBERS_SEGMENT})
+_GATED_BEGIN = re.compile(r"^\s*kg-gated-block:begin(?:\s+(?P<params>.*?))?\s*$", re.DOTALL)
+_GATED_END = re.compile(r"^\s*kg-gated-block:end\s*$")
+_GATED_PARAM = re.compile(r"\b(?P<key>\w+):[\"']?(?P<value>[^\"'\s]*)[\"']?")
+# How far each visibility keeps readers out; TIERS is handled in ``visibility_covers``.
+_RANK = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.PAID: 2}
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """What to do with the content of one gated block."""
+
+    drop: bool = False
+    # The least article visibility that keeps the content from those Ghost hid it from.
+    needs: Visibility = Visibility.PUBLIC
+
+
+def _segment(params: str) -> _Segment:
+    """The treatment of a gated block with ``params`` (``nonMember:false memberSegment:"…"``).
+
+    Parsed as Ghost does: an unknown key or value is ignored, and a missing one counts as
+    false or "no members", so a block Ghost cannot read is shown to no one there and is
+    dropped here.
+    """
+    non_member = False
+    segment = ""
+    for match in _GATED_PARAM.finditer(params):
+        key, value = match["key"], match["value"]
+        if key == "nonMember" and value in {"true", "false"}:
+            non_member = value == "true"
+        elif key == "memberSegment" and value in _SEGMENTS:
+            segment = value
+    if non_member:
+        # Visitors who are not signed in read it: it is public text, unless no member
+        # does, which makes it a sign-up call that members must not see.
+        return _Segment(drop=not segment)
+    if not segment:
+        return _Segment(drop=True)
+    if segment == PAID_MEMBERS_SEGMENT:
+        return _Segment(needs=Visibility.PAID)
+    # All members, or free members only: masthead cannot hide a part from paid members,
+    # so members is the nearest visibility that still keeps it from the public.
+    return _Segment(needs=Visibility.MEMBERS)
+
+
+def _is_marker(node: Any) -> bool:
+    return isinstance(node, Comment) and bool(
+        _GATED_BEGIN.match(node) or _GATED_END.match(node) or node.strip() == PAYWALL_COMMENT
+    )
+
+
+def _has_marker(node: Tag) -> bool:
+    return any(_is_marker(child) for child in node.descendants)
+
+
+def _stricter(first: Visibility, second: Visibility) -> Visibility:
+    return first if _RANK[first] >= _RANK[second] else second
+
+
+def visibility_covers(visibility: str, needs: str, *, tiers_are_paid: bool = False) -> bool:
+    """Whether an article with ``visibility`` keeps out everyone ``needs`` keeps out.
+
+    ``tiers`` keeps out visitors who are not signed in, so it covers ``members``; it covers
+    ``paid`` only when none of the chosen tiers is free (``tiers_are_paid``).
+    """
+    if visibility == Visibility.TIERS:
+        return needs != Visibility.PAID or tiers_are_paid
+    if visibility not in _RANK or needs not in _RANK:
+        return False
+    return _RANK[Visibility(visibility)] >= _RANK[Visibility(needs)]
+
+
+@dataclass(frozen=True)
+class ImportedBody:
+    """An imported body and the least visibility its article needs for its gated parts.
+
+    ``visibility`` is ``public`` when nothing was gated. When it is higher, a paywall block
+    already stands before the first gated part; the caller must give the article at least
+    this visibility (``visibility_covers``) or refuse the write.
+    """
+
+    blocks: list[dict[str, Any]]
+    visibility: Visibility = Visibility.PUBLIC
 
 
 def _block(kind: str, value: Any) -> dict[str, Any]:
@@ -155,11 +259,16 @@ def is_oembed_url(url: str) -> bool:
 class _Builder:
     """Walks parsed HTML in document order and emits blocks, keeping every word."""
 
-    def __init__(self, body: Body) -> None:
+    def __init__(self, body: Body, unclosed: frozenset[int] = frozenset()) -> None:
         self.body = body
         self.blocks: list[dict[str, Any]] = []
         self.rich: list[str] = []
         self.inline: list[str] = []
+        # Begin markers (by ``id``) with no end after them: see ``_unclosed_markers``.
+        self.unclosed = unclosed
+        self.segment: _Segment | None = None
+        self.needs = Visibility.PUBLIC
+        self.has_paywall = False
 
     # Flushing: inline runs become a paragraph; consecutive paragraphs and lists share a block.
 
@@ -179,11 +288,40 @@ class _Builder:
         # Empty paragraphs (Ghost writes <p></p> for blank lines) are no content.
         converted = re.sub(r"<p>(?:\s|&nbsp;|<br/?>)*</p>", "", converted).strip()
         if converted and html.unescape(re.sub(r"<[^>]+>", "", converted)).strip():
-            self.blocks.append(_block("paragraph", converted))
+            self.emit(_block("paragraph", converted))
 
     def add(self, kind: str, value: Any) -> None:
         self.flush()
-        self.blocks.append(_block(kind, value))
+        self.emit(_block(kind, value))
+
+    def emit(self, block: dict[str, Any]) -> None:
+        """Append ``block``; the first block of a gated part gets the paywall before it."""
+        if block["type"] == "paywall":
+            self.has_paywall = True
+        elif self.segment is not None and self.segment.needs != Visibility.PUBLIC:
+            self.needs = _stricter(self.needs, self.segment.needs)
+            if self.body == "article" and not self.has_paywall:
+                self.blocks.append(_block("paywall", None))
+                self.has_paywall = True
+        self.blocks.append(block)
+
+    def marker(self, node: Comment) -> None:
+        """A paywall or gated-block comment: each one ends the paragraph before it."""
+        if node.strip() == PAYWALL_COMMENT:
+            if self.body == "article":
+                self.add("paywall", None)
+            return
+        begin = _GATED_BEGIN.match(node)
+        if begin and self.segment is not None:
+            # As in Ghost, a block ends at the first end marker: a begin inside it is text.
+            return
+        if begin and id(node) in self.unclosed:
+            segment = _segment(begin["params"] or "")
+            if segment.drop:
+                # Dropping everything after it would lose text Ghost shows.
+                return
+        self.flush()
+        self.segment = _segment(begin["params"] or "") if begin else None
 
     def add_link(self, url: str, text: str, note: str = "") -> None:
         """A paragraph linking to ``url``: what a picture or card without a block becomes."""
@@ -207,8 +345,16 @@ class _Builder:
 
     def visit(self, node: Any) -> None:
         if isinstance(node, Comment):
-            if node.strip() == PAYWALL_COMMENT and self.body == "article":
-                self.add("paywall", None)
+            if _is_marker(node):
+                self.marker(node)
+            return
+        if isinstance(node, Tag) and _has_marker(node):
+            # A marker inside an element splits it: walk the element's children in place.
+            self.flush_inline()
+            self.walk(node.children)
+            self.flush_inline()
+            return
+        if self.segment is not None and self.segment.drop:
             return
         if isinstance(node, NavigableString):
             if str(node).strip() or self.inline:
@@ -448,19 +594,86 @@ def _watch_url(src: str) -> str:
     return f"https://vimeo.com/{video_id}"
 
 
-def html_to_blocks(markup: str, *, body: Body = "article") -> list[dict[str, Any]]:
-    """Raw StreamField data for ``markup``: an article's body, or a page's with ``body="page"``.
+def _unclosed_markers(soup: BeautifulSoup) -> frozenset[int]:
+    """The gated-block begin marker no end marker follows, if any.
 
-    Pages have no paywall block: Ghost's members-only marker is dropped from them, and the
-    text on both sides is kept.
+    Ghost leaves such a marker alone and shows what follows it. Gated content here runs
+    to the end of the body instead, which hides more rather than less; a block that would
+    be dropped is ignored when it has no end, so it never takes the rest of the body with it.
+    """
+    open_marker: Comment | None = None
+    for comment in soup.descendants:
+        if not isinstance(comment, Comment):
+            continue
+        if _GATED_BEGIN.match(comment) and open_marker is None:
+            open_marker = comment
+        elif _GATED_END.match(comment):
+            open_marker = None
+    return frozenset() if open_marker is None else frozenset({id(open_marker)})
+
+
+def import_html(markup: str, *, body: Body = "article", source: str = "html") -> ImportedBody:
+    """``markup`` as body blocks, with the visibility its gated parts need (see ``ImportedBody``).
+
+    A page has no paywall and no visibility, so a page with a gated part is refused with a
+    422 naming ``source``, the field the client sent.
     """
     soup = BeautifulSoup(markup or "", "html.parser")
     for dropped in soup.find_all(list(_DROPPED)):
         dropped.decompose()
-    builder = _Builder(body)
+    builder = _Builder(body, _unclosed_markers(soup))
     builder.walk(soup.children)
     builder.flush()
-    return builder.blocks
+    if body == "page" and builder.needs != Visibility.PUBLIC:
+        raise ValidationError(
+            _("Pages cannot hide parts from readers who are not members."),
+            context=_("The %(field)s has a part shown to members only (a gated block).")
+            % {"field": source},
+            help=_(
+                "Remove the gated parts, or make them visible to everyone, before sending "
+                "the page; or publish the content as a post with a members visibility."
+            ),
+            property=source,
+        )
+    return ImportedBody(blocks=builder.blocks, visibility=builder.needs)
+
+
+def _refuse_if_uncovered(
+    imported: ImportedBody, visibility: str, *, source: str
+) -> list[dict[str, Any]]:
+    if visibility_covers(visibility, imported.visibility):
+        return imported.blocks
+    raise ValidationError(
+        _("The %(field)s has parts Ghost shows to %(audience)s only.")
+        % {
+            "field": source,
+            "audience": _("paid members")
+            if imported.visibility == Visibility.PAID
+            else _("members"),
+        },
+        context=_(
+            "Publishing them in a post with visibility %(visibility)s would show them to everyone who may read it."
+        )
+        % {"visibility": visibility},
+        help=_(
+            'Send visibility "%(needs)s" (or stricter) with the post, or remove the gated parts.'
+        )
+        % {"needs": imported.visibility},
+        property=source,
+    )
+
+
+def html_to_blocks(
+    markup: str, *, body: Body = "article", visibility: str = Visibility.PUBLIC
+) -> list[dict[str, Any]]:
+    """Raw StreamField data for ``markup``: an article's body, or a page's with ``body="page"``.
+
+    Pages have no paywall block: Ghost's members-only marker is dropped from them, and the
+    text on both sides is kept. Gated parts that ``visibility`` (the article's) would not
+    keep from the readers Ghost hides them from are a 422 (``import_html`` returns the
+    visibility needed instead).
+    """
+    return _refuse_if_uncovered(import_html(markup, body=body), visibility, source="html")
 
 
 # --- Lexical --------------------------------------------------------------------------------
@@ -503,7 +716,45 @@ def _lexical_nodes(nodes: Any) -> Iterator[str]:
         return
     for node in nodes:
         if isinstance(node, dict):
-            yield _lexical_node(node)
+            yield _with_visibility(node, _lexical_node(node))
+
+
+def _web_visibility(visibility: Any) -> tuple[bool, str] | None:
+    """A card's web visibility as (nonMember, memberSegment), None when shown to everyone.
+
+    Follows Ghost's ``migrateOldVisibilityFormat``: the old ``showOnWeb``/``emailOnly``
+    flags are on/off for everyone.
+    """
+    if not isinstance(visibility, dict):
+        return None
+    web = visibility.get("web")
+    if isinstance(web, dict) and "nonMember" in web and web.get("memberSegment") is not None:
+        non_member = web.get("nonMember") is True
+        segment = str(web.get("memberSegment"))
+    elif visibility.get("emailOnly") is not None:
+        non_member = visibility.get("emailOnly") is not True
+        segment = ALL_MEMBERS_SEGMENT if non_member else ""
+    elif visibility.get("showOnWeb") is not None:
+        non_member = visibility.get("showOnWeb") is True
+        segment = ALL_MEMBERS_SEGMENT if non_member else ""
+    else:
+        return None
+    if non_member and segment == ALL_MEMBERS_SEGMENT:
+        return None
+    return non_member, segment
+
+
+def _with_visibility(node: dict[str, Any], markup: str) -> str:
+    """``markup`` between Ghost's gated-block markers when the node is not for everyone."""
+    web = _web_visibility(node.get("visibility"))
+    if web is None:
+        return markup
+    non_member, segment = web
+    segment = segment if segment in _SEGMENTS else ""
+    return (
+        f"<!--kg-gated-block:begin nonMember:{'true' if non_member else 'false'} "
+        f'memberSegment:"{segment}" -->{markup}<!--kg-gated-block:end-->'
+    )
 
 
 def _children(node: dict[str, Any]) -> str:
@@ -607,8 +858,16 @@ def _lexical_node(node: dict[str, Any]) -> str:
     return "".join(f"<p>{value}</p>" for value in words)
 
 
+def import_lexical(document: str | dict[str, Any], *, body: Body = "article") -> ImportedBody:
+    """A Ghost Lexical document as body blocks and the visibility its gated cards need."""
+    return import_html(lexical_to_html(document), body=body, source="lexical")
+
+
 def lexical_to_blocks(
-    document: str | dict[str, Any], *, body: Body = "article"
+    document: str | dict[str, Any], *, body: Body = "article", visibility: str = Visibility.PUBLIC
 ) -> list[dict[str, Any]]:
-    """Raw StreamField data for a Ghost Lexical document (see ``lexical_to_html``)."""
-    return html_to_blocks(lexical_to_html(document), body=body)
+    """Raw StreamField data for a Ghost Lexical document (see ``lexical_to_html``).
+
+    Gated cards are refused as in ``html_to_blocks`` when ``visibility`` does not cover them.
+    """
+    return _refuse_if_uncovered(import_lexical(document, body=body), visibility, source="lexical")

@@ -7,9 +7,23 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
-from masthead.contentapi.html_import import html_to_blocks, lexical_to_blocks, photo_for_url
+from masthead.contentapi.html_import import ALL_MEMBERS_SEGMENT as ALL_MEMBERS
+from masthead.contentapi.html_import import (
+    html_to_blocks,
+    import_html,
+    import_lexical,
+    lexical_to_blocks,
+    photo_for_url,
+    visibility_covers,
+)
+from masthead.contentapi.models import Integration
+from masthead.contentapi.tests.test_admin_api import sign
+from masthead.ghost_errors import ValidationError
+from masthead.membership.access import Visibility
 from masthead.publishing.factories import PhotoFactory
+from masthead.publishing.models import ArticlePage
 from masthead.publishing.plain_text import blocks_text, html_to_text
 
 FIXTURE = "/work/shared/fixtures/ghost/ghost-6.65.0-export-sqlite.json"
@@ -139,3 +153,170 @@ def test_lexical_lists_formats_and_html_cards() -> None:
     assert "<ol><li>" in blocks[0]["value"]
     assert "One" in blocks[0]["value"] and "card" in blocks[0]["value"]
     assert "Kept words" in blocks_text(blocks)
+
+
+# --- Ghost's gated blocks ------------------------------------------------------------------
+
+PAID_ONLY = (
+    '<p>Free.</p><!--kg-gated-block:begin nonMember:false memberSegment:"status:-free" -->'
+    "<p>Paid-only SECRET.</p><!--kg-gated-block:end-->"
+)
+
+
+def test_a_paid_only_gated_block_is_refused_in_a_public_article() -> None:
+    with pytest.raises(ValidationError) as refused:
+        html_to_blocks(PAID_ONLY)
+    assert refused.value.property == "html"
+    assert '"paid"' in (refused.value.help or "")
+
+
+def test_a_paid_only_gated_block_starts_the_gated_part_and_needs_paid() -> None:
+    imported = import_html(PAID_ONLY + "<p>After.</p>")
+    assert imported.visibility == Visibility.PAID
+    assert [b["type"] for b in imported.blocks] == [
+        "paragraph",
+        "paywall",
+        "paragraph",
+        "paragraph",
+    ]
+    assert "SECRET" in imported.blocks[2]["value"]
+    assert html_to_blocks(PAID_ONLY, visibility="paid")[1]["type"] == "paywall"
+
+
+@pytest.mark.parametrize(
+    ("segment", "needs"),
+    [
+        ("status:free,status:-free", Visibility.MEMBERS),
+        ("status:free", Visibility.MEMBERS),
+        ("status:-free", Visibility.PAID),
+    ],
+)
+def test_each_member_segment_needs_the_visibility_that_keeps_out_the_public(
+    segment: str, needs: Visibility
+) -> None:
+    markup = (
+        f'<p>Open.</p><!--kg-gated-block:begin nonMember:false memberSegment:"{segment}"-->'
+        "<p>Hidden.</p><!--kg-gated-block:end-->"
+    )
+    imported = import_html(markup)
+    assert imported.visibility == needs
+    assert [b["type"] for b in imported.blocks] == ["paragraph", "paywall", "paragraph"]
+
+
+def test_an_earlier_paywall_is_kept_and_a_later_one_comes_after_the_inserted_cut() -> None:
+    before = import_html(
+        "<p>A.</p><!--members-only--><p>B.</p>"
+        '<!--kg-gated-block:begin nonMember:false memberSegment:"status:free,status:-free" -->'
+        "<p>C.</p><!--kg-gated-block:end-->"
+    )
+    assert [b["type"] for b in before.blocks] == ["paragraph", "paywall", "paragraph", "paragraph"]
+    after = import_html(
+        '<p>A.</p><!--kg-gated-block:begin nonMember:false memberSegment:"status:-free" -->'
+        "<p>Secret.</p><!--kg-gated-block:end--><p>D.</p><!--members-only--><p>E.</p>"
+    )
+    types = [b["type"] for b in after.blocks]
+    assert types.index("paywall") == 1
+    assert after.visibility == Visibility.PAID
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        'nonMember:true memberSegment:""',  # a sign-up call for visitors only
+        'nonMember:false memberSegment:""',  # shown to no one on the web
+        'nonMember:false memberSegment:"tier:gold"',  # a segment Ghost does not honour
+        "",
+    ],
+)
+def test_blocks_members_never_see_on_the_web_are_dropped(params: str) -> None:
+    imported = import_html(
+        f"<p>A.</p><!--kg-gated-block:begin {params} --><p>Dropped words.</p>"
+        "<!--kg-gated-block:end--><p>B.</p>"
+    )
+    assert "Dropped" not in blocks_text(imported.blocks)
+    assert imported.visibility == Visibility.PUBLIC
+    assert [b["type"] for b in imported.blocks] == ["paragraph", "paragraph"]
+
+
+def test_a_block_the_public_sees_is_kept_as_public_text() -> None:
+    imported = import_html(
+        '<!--kg-gated-block:begin nonMember:true memberSegment:"status:free" -->'
+        "<p>Upgrade today.</p><!--kg-gated-block:end-->"
+    )
+    assert imported.visibility == Visibility.PUBLIC
+    assert "Upgrade today." in blocks_text(imported.blocks)
+
+
+def test_a_marker_inside_a_paragraph_still_cuts_and_an_unclosed_one_gates_to_the_end() -> None:
+    inside = import_html(
+        '<p>Open <!--kg-gated-block:begin nonMember:false memberSegment:"status:-free" -->'
+        "secret<!--kg-gated-block:end--> tail</p>"
+    )
+    assert [b["type"] for b in inside.blocks] == ["paragraph", "paywall", "paragraph", "paragraph"]
+    assert "secret" not in inside.blocks[0]["value"]
+    unclosed = import_html(
+        '<p>Open.</p><!--kg-gated-block:begin nonMember:false memberSegment:"status:-free" -->'
+        "<p>Secret.</p><p>More.</p>"
+    )
+    assert [b["type"] for b in unclosed.blocks] == ["paragraph", "paywall", "paragraph"]
+    assert unclosed.visibility == Visibility.PAID
+
+
+def test_a_page_with_a_gated_block_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        import_html(PAID_ONLY, body="page")
+    assert refused.value.property == "html"
+
+
+def test_lexical_card_visibility_gates_like_the_html_markers() -> None:
+    def card(html: str, web: dict[str, Any] | None = None, **old: Any) -> dict[str, Any]:
+        visibility: dict[str, Any] = dict(old)
+        if web is not None:
+            visibility = {"web": web, "email": {"memberSegment": "status:free,status:-free"}}
+        return {"type": "html", "html": html, "visibility": visibility}
+
+    document = {
+        "root": {
+            "children": [
+                {"type": "paragraph", "children": [{"type": "text", "text": "Open."}]},
+                card("<p>Everyone.</p>", {"nonMember": True, "memberSegment": ALL_MEMBERS}),
+                card("<p>Email only.</p>", showOnWeb=False, showOnEmail=True),
+                card("<p>Visitors only.</p>", {"nonMember": True, "memberSegment": ""}),
+                card("<p>Paid SECRET.</p>", {"nonMember": False, "memberSegment": "status:-free"}),
+            ]
+        }
+    }
+    with pytest.raises(ValidationError) as refused:
+        lexical_to_blocks(document)
+    assert refused.value.property == "lexical"
+    imported = import_lexical(document)
+    assert imported.visibility == Visibility.PAID
+    text = blocks_text(imported.blocks)
+    assert "Email only" not in text and "Visitors only" not in text
+    types = [b["type"] for b in imported.blocks]
+    assert types == ["paragraph", "paywall", "paragraph"]
+    assert "Everyone." in imported.blocks[0]["value"]
+    assert "SECRET" in imported.blocks[2]["value"]
+
+
+def test_visibility_covers_orders_public_members_paid() -> None:
+    assert visibility_covers("paid", "members")
+    assert not visibility_covers("members", "paid")
+    assert visibility_covers("tiers", "members")
+    assert not visibility_covers("tiers", "paid")
+    assert visibility_covers("tiers", "paid", tiers_are_paid=True)
+    assert not visibility_covers("nonsense", "members")
+
+
+@pytest.mark.django_db
+def test_the_admin_api_refuses_gated_html_rather_than_publish_it(home: Any) -> None:
+    integration = Integration.objects.create(name="Writer")
+    api = Client(HTTP_AUTHORIZATION=f"Ghost {sign(integration)}")
+    response = api.post(
+        "/ghost/api/admin/posts/?source=html",
+        data=json.dumps({"posts": [{"title": "Gated", "html": PAID_ONLY, "status": "published"}]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["property"] == "html"
+    assert not ArticlePage.objects.filter(title="Gated").exists()
