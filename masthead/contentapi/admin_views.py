@@ -143,6 +143,12 @@ def _list(data: dict[str, Any], name: str) -> list[Any] | None:
     return value
 
 
+# The dates the Admin API accepts (Ghost's MySQL range, less a year at the top): every one
+# of them can be shown in any timezone and counted in milliseconds without overflowing.
+_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _date(data: dict[str, Any], name: str) -> datetime | None:
     value = _string(data, name)
     if not value:
@@ -161,6 +167,13 @@ def _date(data: dict[str, Any], name: str) -> datetime | None:
         )
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
+    if not _EARLIEST <= parsed < _LATEST:
+        raise ValidationError(
+            _("Validation (isDate) failed for %(name)s") % {"name": name},
+            context=_("%(name)s must fall between the years 1000 and 9998; “%(value)s” does not.")
+            % {"name": name, "value": value[:40]},
+            property=name,
+        )
     return parsed
 
 

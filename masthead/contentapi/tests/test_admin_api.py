@@ -198,6 +198,56 @@ def test_an_edit_without_updated_at_is_422(api: Client, home: Any) -> None:
     assert error(response)["property"] == "updated_at"
 
 
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0999-12-31T23:59:59Z"]
+)
+def test_an_updated_at_out_of_range_is_422(api: Client, home: Any, moment: str) -> None:
+    created = send(api, "post", "/posts/", {"posts": [{"title": "One"}]}).json()["posts"][0]
+    response = send(
+        api, "put", f"/posts/{created['id']}/", {"posts": [{"title": "Two", "updated_at": moment}]}
+    )
+    assert response.status_code == 422, response.content
+    assert error(response)["property"] == "updated_at"
+    assert ArticlePage.objects.get(ghost_id=created["id"]).title == "One"
+
+
+@pytest.mark.parametrize(
+    ("status", "moment"),
+    [
+        ("published", "0001-01-01T00:00:00+05:00"),
+        ("scheduled", "9999-12-31T23:59:59-05:00"),
+        ("draft", "0001-01-01T00:00:00+05:00"),
+    ],
+)
+def test_a_published_at_out_of_range_is_422(
+    api: Client, home: Any, status: str, moment: str
+) -> None:
+    response = send(
+        api,
+        "post",
+        "/posts/",
+        {"posts": [{"title": "Old", "status": status, "published_at": moment}]},
+    )
+    assert response.status_code == 422, response.content
+    assert error(response)["property"] == "published_at"
+    assert not ArticlePage.objects.exists()
+
+
+def test_an_old_published_at_in_range_is_kept(api: Client, home: Any) -> None:
+    response = send(
+        api,
+        "post",
+        "/posts/",
+        {
+            "posts": [
+                {"title": "Archive", "status": "published", "published_at": "1066-10-14T09:00:00Z"}
+            ]
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["posts"][0]["published_at"].startswith("1066-10-14")
+
+
 def test_a_post_is_deleted_with_an_empty_204(api: Client, home: Any) -> None:
     created = send(api, "post", "/posts/", {"posts": [{"title": "Gone"}]}).json()["posts"][0]
     response = api.delete(f"{ROOT}/posts/{created['id']}/")
