@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from masthead.identifiers import new_object_id
 
-from .models import Integration, Webhook, new_admin_secret, new_content_key
+from .models import Integration, Webhook, WebhookDelivery, new_admin_secret, new_content_key
+from .webhooks import fail_revoked
 
 CREATED = "masthead.integration.create"
 EDITED = "masthead.integration.edit"
@@ -111,12 +112,17 @@ def regenerate_key(*, integration: Integration, kind: str, user: User = None) ->
 
 
 def revoke_integration(*, integration: Integration, user: User = None) -> Integration:
-    """Stop both keys of the integration working; the integration and its webhooks stay."""
+    """Stop both keys of the integration working; the integration and its webhooks stay.
+
+    Its deliveries still waiting (first attempts and retries) are marked failed, so its
+    receivers get nothing more; restoring it does not send them again.
+    """
     if integration.revoked_at is not None:
         return integration
     with transaction.atomic():
         integration.revoked_at = timezone.now()
         integration.save(update_fields=["revoked_at", "updated_at"])
+        fail_revoked(WebhookDelivery.objects.filter(webhook__integration=integration))
         _log(integration, REVOKED, user)
     return integration
 

@@ -35,6 +35,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from masthead.membership.access import STAFF
@@ -323,13 +324,36 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return int(error.code)
 
 
+REVOKED_ERROR = (
+    "Not sent: the integration was revoked, so its webhooks no longer fire. Restoring it "
+    "sends events from then on; this one is not sent again."
+)
+
+
+def fail_revoked(deliveries: QuerySet[WebhookDelivery]) -> int:
+    """Mark the pending ``deliveries`` of revoked integrations failed; return how many.
+
+    A revoked integration's keys stop working at once, so its receivers must stop getting
+    the site's content at once too, including events recorded before it was revoked.
+    """
+    return deliveries.filter(
+        status=WebhookDelivery.Status.PENDING, webhook__integration__revoked_at__isnull=False
+    ).update(status=WebhookDelivery.Status.FAILED, last_error=REVOKED_ERROR)
+
+
 def claim(delivery_id: int, *, now: datetime, due_only: bool = True) -> WebhookDelivery | None:
     """Take a pending delivery for one attempt, or None when another runner has it.
 
     One conditional UPDATE decides, so two workers (or a task and the sweep) never both
-    send: the winner pushes ``next_attempt_at`` a lease ahead.
+    send: the winner pushes ``next_attempt_at`` a lease ahead. A delivery of a revoked
+    integration is never taken: it is marked failed instead.
     """
-    rows = WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+    fail_revoked(WebhookDelivery.objects.filter(pk=delivery_id))
+    rows = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        status=WebhookDelivery.Status.PENDING,
+        webhook__integration__revoked_at__isnull=True,
+    )
     if due_only:
         rows = rows.filter(next_attempt_at__lte=now)
     if not rows.update(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS)):
@@ -417,8 +441,12 @@ def _record_on_webhook(webhook: Webhook, *, at: datetime, status: int | None, er
 def due_deliveries(
     *, now: datetime | None = None, late_by: timedelta, limit: int = 500
 ) -> list[int]:
-    """Pending deliveries whose attempt is overdue by ``late_by``: their task was lost."""
+    """Pending deliveries whose attempt is overdue by ``late_by``: their task was lost.
+
+    Those of revoked integrations are marked failed rather than listed.
+    """
     now = now or timezone.now()
+    fail_revoked(WebhookDelivery.objects.all())
     return list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now - late_by

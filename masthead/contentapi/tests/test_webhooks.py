@@ -20,7 +20,7 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from masthead.contentapi import jobs, webhooks
+from masthead.contentapi import actions, jobs, webhooks
 from masthead.contentapi.models import Integration, Webhook, WebhookDelivery
 from masthead.contentapi.tasks import deliver_webhook
 
@@ -256,6 +256,40 @@ def test_a_revoked_integrations_webhooks_do_not_fire(
         assert webhooks.trigger("site.changed", {}) == []
     assert receiver.received == []
     assert not WebhookDelivery.objects.exists()
+
+
+def test_deliveries_waiting_when_the_integration_is_revoked_are_never_sent(
+    hook: Callable[..., Webhook], receiver: Receiver, integration: Integration
+) -> None:
+    hook("site.changed")
+    [first] = webhooks.trigger("site.changed", {})
+    [retry] = webhooks.trigger("site.changed", {})
+    WebhookDelivery.objects.filter(pk=retry).update(attempts=2)
+    actions.revoke_integration(integration=integration)
+    for delivery_id in (first, retry):
+        outcome = webhooks.attempt(delivery_id, due_only=False)
+        assert not outcome.sent and outcome.retry_at is None
+    assert receiver.received == []
+    assert set(WebhookDelivery.objects.values_list("status", "last_error")) == {
+        (WebhookDelivery.Status.FAILED, webhooks.REVOKED_ERROR)
+    }
+
+
+def test_a_pending_delivery_of_an_integration_revoked_behind_its_back_is_failed_not_sent(
+    hook: Callable[..., Webhook], receiver: Receiver, integration: Integration
+) -> None:
+    # Revoked without the action (a data fix, another process): the sender checks itself.
+    hook("site.changed")
+    [queued] = webhooks.trigger("site.changed", {})
+    [overdue] = webhooks.trigger("site.changed", {})
+    Integration.objects.filter(pk=integration.pk).update(revoked_at=timezone.now())
+    assert deliver_webhook.call(delivery_id=queued) is None
+    WebhookDelivery.objects.filter(pk=overdue).update(
+        next_attempt_at=timezone.now() - jobs.LATE_BY - timedelta(seconds=1)
+    )
+    assert jobs.send_overdue_webhook_deliveries() == 0
+    assert receiver.received == []
+    assert not WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exists()
 
 
 def test_a_target_that_is_not_http_is_never_requested(integration: Integration) -> None:
