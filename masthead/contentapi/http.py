@@ -2,8 +2,9 @@
 
 Each endpoint is a plain function (decision 0008) wrapped in ``api_view``, which answers
 CORS preflights, refuses other methods the way Ghost does, turns ``GhostError`` into Ghost's
-error envelope and any other exception into a logged 500 in the same envelope — a client
-never sees an HTML error page or a traceback.
+error envelope, a request Django cannot read (too big, broken multipart, not UTF-8) into
+Ghost's 413 or 400, and any other exception into a logged 500 in the same envelope — a
+client never sees an HTML error page or a traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +29,7 @@ from masthead.ghost_errors import (
     GhostError,
     InternalServerError,
     NotFoundError,
+    RequestEntityTooLargeError,
     UnsupportedMediaTypeError,
     error_response,
 )
@@ -36,6 +40,15 @@ logger = logging.getLogger(__name__)
 # and read ``Content-Version`` back.
 GHOST_VERSION = "6.0"
 CONTENT_VERSION = f"v{GHOST_VERSION}"
+
+# What Django raises while reading a request it cannot read; each is the client's doing.
+_UNREADABLE = (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    MultiPartParserError,
+    UnicodeDecodeError,
+)
 
 Api = Literal["content", "admin"]
 View = Callable[..., HttpResponse]
@@ -58,7 +71,11 @@ def read_json_body(request: HttpRequest) -> dict[str, Any]:
             % {"type": content_type or _("none")},
         )
     try:
-        data = json.loads(request.body or b"null")
+        body = request.body
+    except RequestDataTooBig:
+        raise _too_big() from None
+    try:
+        data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequestError(
             _("The request body is not valid JSON."), context=str(error)[:200]
@@ -69,6 +86,54 @@ def read_json_body(request: HttpRequest) -> dict[str, Any]:
             context=_('For example {"posts": [{"title": "…"}]}.'),
         )
     return data
+
+
+def _too_big() -> RequestEntityTooLargeError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return RequestEntityTooLargeError(
+        _("Request was too big for the server to handle."),
+        context=_("The request body is larger than the %(limit)s bytes this server accepts.")
+        % {"limit": limit},
+        help=_(
+            "Upload images with POST /ghost/api/admin/images/upload/ and use their urls "
+            "instead of putting them in the body."
+        ),
+    )
+
+
+def unreadable_request_error(error: Exception) -> GhostError:
+    """Ghost's error for a request Django could not read: too big, too many parts, or not
+    the encoding or multipart form it claims to be."""
+    if isinstance(error, RequestDataTooBig):
+        return _too_big()
+    if isinstance(error, (TooManyFieldsSent, TooManyFilesSent)):
+        setting = (
+            "DATA_UPLOAD_MAX_NUMBER_FIELDS"
+            if isinstance(error, TooManyFieldsSent)
+            else "DATA_UPLOAD_MAX_NUMBER_FILES"
+        )
+        return RequestEntityTooLargeError(
+            _("Request was too big for the server to handle."),
+            context=_(
+                "The request has more than the %(limit)s fields or files this server accepts."
+            )
+            % {"limit": getattr(settings, setting)},
+            help=_("Send fewer parameters, or one file per request."),
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return BadRequestError(
+            _("Request not understood error, cannot perform request."),
+            context=_("The request is not valid UTF-8."),
+            help=_("Encode the address and the body as UTF-8."),
+        )
+    return BadRequestError(
+        _("Request not understood error, cannot perform request."),
+        context=_("The multipart body cannot be read: %(error)s") % {"error": str(error)[:200]},
+        help=_(
+            "Send multipart/form-data with a boundary in the Content-Type header, as an HTTP "
+            "client does for a form with a file."
+        ),
+    )
 
 
 def _allowed_origin(request: HttpRequest, api: Api) -> str | None:
@@ -134,6 +199,8 @@ def api_view(api: Api, methods: Iterable[str] = ("GET",)) -> Callable[[View], Vi
                     response = view(request, *args, **kwargs)
             except GhostError as error:
                 response = error_response(error)
+            except _UNREADABLE as error:
+                response = error_response(unreadable_request_error(error))
             except Exception:
                 logger.exception("%s API: %s %s failed", api, request.method, request.path)
                 response = error_response(

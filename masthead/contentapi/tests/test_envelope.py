@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -102,3 +103,72 @@ def test_admin_tokens_are_checked_as_ghost_checks_them(rf: Any) -> None:
     integration.revoked_at = integration.created_at
     integration.save()
     assert check(f"Ghost {_token(integration)}") == (401, "UNKNOWN_ADMIN_API_KEY")
+
+
+# --- Requests Django cannot read -------------------------------------------------------------
+
+
+def _admin_client(client: Any) -> Any:
+    integration = Integration.objects.create(name="Uploader")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Ghost {_token(integration)}"
+    return client
+
+
+def test_a_json_body_over_the_upload_limit_is_413_saying_the_limit(
+    client: Any, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    api = _admin_client(client)
+    body = '{"posts": [{"title": "Big", "html": "' + "x" * 2000 + '"}]}'
+    error = _error(
+        api.post("/ghost/api/admin/posts/", data=body, content_type="application/json"),
+        413,
+        "RequestEntityTooLargeError",
+    )
+    assert "1000 bytes" in error["context"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\x00"],
+)
+def test_a_multipart_body_without_a_usable_boundary_is_400(client: Any, content_type: str) -> None:
+    api = _admin_client(client)
+    response = api.post(
+        "/ghost/api/admin/images/upload/", data=b"--x\r\n", content_type=content_type
+    )
+    error = _error(response, 400, "BadRequestError")
+    assert "boundary" in error["help"]
+
+
+def test_too_many_fields_is_413(client: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    response = client.get("/ghost/api/content/posts/?key=k&a=1&b=2&c=3")
+    error = _error(response, 413, "RequestEntityTooLargeError")
+    assert "2 fields" in error["context"]
+
+
+def test_too_many_files_is_413(client: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
+    api = _admin_client(client)
+    files = {
+        name: SimpleUploadedFile(f"{name}.png", b"\x89PNG", content_type="image/png")
+        for name in ("file", "other")
+    }
+    response = api.post("/ghost/api/admin/images/upload/", data=files)
+    _error(response, 413, "RequestEntityTooLargeError")
+
+
+def test_undecodable_input_is_400_not_500(rf: Any) -> None:
+    from masthead.contentapi.http import api_view
+
+    @api_view("admin", methods=("GET",))
+    def view(request: Any) -> Any:
+        return b"\xff".decode()
+
+    response = view(rf.get("/"))
+    assert response.status_code == 400
+    [error] = json.loads(response.content)["errors"]
+    assert (list(error), error["type"]) == (ERROR_KEYS, "BadRequestError")
