@@ -17,10 +17,14 @@ empty ``current``; ``site.changed`` sends ``{}``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -51,13 +55,19 @@ logger = logging.getLogger(__name__)
 
 # Ghost gives a receiver 2 s and retries at once; a newsroom's Zapier flow or static-site
 # build hook is often slower to answer, and retries here wait, so allow a little more.
+# TIMEOUT_SECONDS bounds each socket operation (connecting, one read); a receiver that
+# drips its answer a byte at a time would pass every one of them, so DEADLINE_SECONDS
+# bounds the whole attempt: when it passes, the connection is shut from another thread.
 TIMEOUT_SECONDS = 5
+DEADLINE_SECONDS = 10
 MAX_ATTEMPTS = 6
 FIRST_RETRY_SECONDS = 30
 LONGEST_WAIT_SECONDS = 3600
 # While a delivery is being sent its next attempt is pushed this far ahead, so a second
-# runner (the sweep, or a duplicated task) leaves it alone; longer than any request lasts.
-LEASE_SECONDS = 4 * TIMEOUT_SECONDS + 30
+# runner (the sweep, or a duplicated task) leaves it alone. An attempt lasts at most the
+# deadline plus the name lookup (which no socket timeout covers) and the database writes,
+# so five times the deadline leaves a wide margin.
+LEASE_SECONDS = 5 * DEADLINE_SECONDS
 # The events with listeners are kept in the shared cache (so every process sees a new
 # webhook at once) and, for a moment, in each thread (so a burst of saves costs nothing).
 LISTENED_EVENTS_KEY = "masthead:contentapi:listened-events"
@@ -309,19 +319,131 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class DeadlinePassed(TimeoutError):
+    """The receiver did not answer within ``DEADLINE_SECONDS``."""
+
+
+class _Deadline:
+    """Shuts the sockets of one attempt once ``seconds`` have passed, whatever they wait for."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires = time.monotonic() + seconds
+        self.passed = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        """Seconds left, at least a sliver, so a socket timeout is never zero (non-blocking)."""
+        left = self.expires - time.monotonic()
+        if left <= 0 or self.passed:
+            raise DeadlinePassed(self.message())
+        return max(left, 0.01)
+
+    def message(self) -> str:
+        return f"the receiver gave no complete answer within {self.seconds:g} seconds"
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.passed:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # shutdown, not close: a read blocked in another thread returns at once, and the
+    # thread that owns the socket still closes it.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = min(TIMEOUT_SECONDS, self.deadline.remaining())
+        super().connect()
+        self.deadline.watch(self.sock)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        # http.client's own connect, with the TLS handshake made after the socket is
+        # watched, so a receiver dripping its handshake is cut off too.
+        self.timeout = min(TIMEOUT_SECONDS, self.deadline.remaining())
+        http.client.HTTPConnection.connect(self)
+        tunnel_host: str | None = getattr(self, "_tunnel_host", None)
+        context: ssl.SSLContext = getattr(self, "_context", None) or ssl.create_default_context()
+        self.sock = context.wrap_socket(
+            self.sock, server_hostname=tunnel_host or self.host, do_handshake_on_connect=False
+        )
+        self.deadline.watch(self.sock)
+        self.sock.do_handshake()
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST ``body`` and return the answer's status, within ``DEADLINE_SECONDS`` in all.
+
+    Once the status line and headers are in, the status is the answer: a body cut off by
+    the deadline does not undo a delivery the receiver has accepted.
+    """
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310  # scheme checked by is_web_url
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            response.read(RESPONSE_BYTES_READ)
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        with contextlib.suppress(OSError):
-            error.read(RESPONSE_BYTES_READ)
-        return int(error.code)
+    with _Deadline(DEADLINE_SECONDS) as deadline:
+        opener = urllib.request.build_opener(
+            _NoRedirects, _DeadlineHTTPHandler(deadline), _DeadlineHTTPSHandler(deadline)
+        )
+        try:
+            with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    response.read(RESPONSE_BYTES_READ)
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                error.read(RESPONSE_BYTES_READ)
+            return int(error.code)
+        except (OSError, http.client.HTTPException) as failure:
+            if deadline.passed:
+                raise DeadlinePassed(deadline.message()) from failure
+            raise
 
 
 REVOKED_ERROR = (
@@ -383,7 +505,7 @@ def attempt(delivery_id: int, *, due_only: bool = True, now: datetime | None = N
     else:
         try:
             status = _post(webhook.target_url, body, headers)
-        except (OSError, ValueError) as failure:
+        except (OSError, ValueError, http.client.HTTPException) as failure:
             reason = getattr(failure, "reason", failure)
             error = f"Request failed: {type(reason).__name__}: {reason}"[:ERROR_LENGTH]
     finished = timezone.now()

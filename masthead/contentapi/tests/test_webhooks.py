@@ -6,10 +6,13 @@ registered the webhooks; it checks signatures the way Ghost's docs tell receiver
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -227,6 +230,105 @@ def test_a_receiver_that_is_down_counts_as_a_failure_to_retry(integration: Integ
     assert not outcome.sent
     assert outcome.retry_at is not None
     assert "Request failed" in WebhookDelivery.objects.get().last_error
+
+
+@dataclass
+class Drip:
+    """A receiver that reads the request, sends ``head`` at once, then one byte of ``drip``
+    every ``interval`` seconds: each read finishes well inside a socket timeout."""
+
+    url: str = ""
+    head: bytes = b""
+    drip: bytes = b""
+    interval: float = 0.1
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def drip() -> Iterator[Drip]:
+    state = Drip()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        while not state.stop.is_set():
+            try:
+                connection, _address = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+                    connection.sendall(state.head)
+                    for byte in state.drip:
+                        if state.stop.wait(state.interval):
+                            break
+                        connection.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    state.url = f"127.0.0.1:{listener.getsockname()[1]}"
+    yield state
+    state.stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+@pytest.fixture
+def short_deadline(monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 0.8)
+    monkeypatch.setattr(webhooks, "DEADLINE_SECONDS", 1.0)
+    return 1.0
+
+
+def _timed_attempt(integration: Integration, url: str) -> tuple[webhooks.Outcome, float]:
+    Webhook.objects.create(integration=integration, event="site.changed", target_url=url)
+    [delivery_id] = webhooks.trigger("site.changed", {})
+    started = time.monotonic()
+    outcome = webhooks.attempt(delivery_id)
+    return outcome, time.monotonic() - started
+
+
+def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline_and_retried_later(
+    integration: Integration, drip: Drip, short_deadline: float
+) -> None:
+    # Uncut, this answer would take 40 s, and every single read would succeed.
+    drip.drip = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 400 + b"\r\n\r\n"
+    outcome, took = _timed_attempt(integration, f"http://{drip.url}/hook")
+    assert took < short_deadline + 1.5
+    assert not outcome.sent and outcome.retry_at is not None
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert "no complete answer within 1 seconds" in delivery.last_error
+    # The lease outlasts any attempt, so the sweep never sends a delivery being sent.
+    assert webhooks.LEASE_SECONDS >= 3 * webhooks.DEADLINE_SECONDS
+
+
+def test_a_receiver_that_answered_but_drips_its_body_counts_as_delivered(
+    integration: Integration, drip: Drip, short_deadline: float
+) -> None:
+    drip.head = b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n"
+    drip.drip = b"a" * 400
+    outcome, took = _timed_attempt(integration, f"http://{drip.url}/hook")
+    assert took < short_deadline + 1.5
+    assert outcome.sent and outcome.status == 200
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
+
+
+def test_a_receiver_dripping_its_tls_handshake_is_cut_off_at_the_deadline(
+    integration: Integration, drip: Drip, short_deadline: float
+) -> None:
+    # A TLS handshake record announcing 16 KB, then its bytes one at a time. Python's
+    # ssl module bounds a whole handshake by the socket timeout; the deadline is the
+    # backstop should that ever change.
+    drip.head = bytes([0x16, 0x03, 0x03, 0x40, 0x00])
+    drip.drip = bytes(400)
+    outcome, took = _timed_attempt(integration, f"https://{drip.url}/hook")
+    assert took < short_deadline + 1.5
+    assert not outcome.sent and outcome.retry_at is not None
+    error = WebhookDelivery.objects.get().last_error
+    assert "no complete answer" in error or "timed out" in error
 
 
 def test_410_gone_deletes_the_webhook_as_ghost_does(
