@@ -626,6 +626,33 @@ def _browse(
     return json_response({resource: serialize(objects, ctx), "meta": params.pagination(total)})
 
 
+def _email_segment(value: str | None) -> str:
+    """Ghost's ``email_segment`` (an NQL filter on members) as a masthead segment.
+
+    Only the filters a newsletter's segments can honour are accepted: anything else would
+    otherwise reach more members than the client asked for.
+    """
+    parts = frozenset(part.strip() for part in (value or "all").split(","))
+    segment = {
+        frozenset({"all"}): Segment.ALL,
+        frozenset({"status:free"}): Segment.FREE,
+        frozenset({"status:-free"}): Segment.PAID,
+        frozenset({"status:free", "status:-free"}): Segment.ALL,
+    }.get(parts)
+    if segment is None:
+        raise ValidationError(
+            _("Validation (isIn) failed for email_segment"),
+            context=_("“%(value)s” is not a segment masthead can send to.")
+            % {"value": (value or "")[:100]},
+            help=_(
+                "Use all, status:free (free members), status:-free (paying members) or "
+                "status:free,status:-free (everyone)."
+            ),
+            property="email_segment",
+        )
+    return segment
+
+
 def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
     """``?newsletter=<slug>`` on publish: hand the article to the newsletter's send."""
     slug = request.GET.get("newsletter")
@@ -637,10 +664,7 @@ def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
             _("No newsletter has the slug “%(slug)s”.") % {"slug": slug[:100]},
             property="newsletter",
         )
-    segment = {
-        "status:free": Segment.FREE,
-        "status:-free": Segment.PAID,
-    }.get(request.GET.get("email_segment") or "all", Segment.ALL)
+    segment = _email_segment(request.GET.get("email_segment"))
     try:
         newsletter_actions.create_send(
             page=article, newsletter=newsletter, segment=segment, when_published=True

@@ -14,8 +14,10 @@ from django.utils import timezone
 from PIL import Image
 
 from masthead.contentapi.models import Integration
+from masthead.membership.factories import MemberFactory
 from masthead.membership.models import Label
-from masthead.newsletters.models import Newsletter
+from masthead.newsletters import actions as newsletter_actions
+from masthead.newsletters.models import Newsletter, NewsletterSend, Segment
 from masthead.publishing.factories import AuthorFactory, TagFactory
 from masthead.publishing.models import ArticlePage, Photo, Tag
 
@@ -300,6 +302,60 @@ def test_tags_and_authors_by_name_and_email(api: Client, home: Any) -> None:
     post = response.json()["posts"][0]
     assert [tag["slug"] for tag in post["tags"]] == ["war", "hash-hold"]
     assert post["authors"][0]["id"] == writer.ghost_id
+
+
+# --- Sending posts by email ------------------------------------------------------------------
+
+
+@pytest.fixture
+def daily(supporter: Any) -> Newsletter:
+    """A newsletter with one free and one paying subscriber."""
+    newsletter = Newsletter.objects.create(name="Daily", slug="daily")
+    for member in (MemberFactory(), MemberFactory(paid_tier=supporter)):
+        newsletter_actions.set_subscriptions(member=member, newsletters=[newsletter])
+    return newsletter
+
+
+@pytest.mark.parametrize(
+    ("given", "segment"),
+    [
+        (None, Segment.ALL),
+        ("all", Segment.ALL),
+        ("status:free", Segment.FREE),
+        ("status:-free", Segment.PAID),
+        ("status:free,status:-free", Segment.ALL),
+        ("status:-free, status:free", Segment.ALL),
+    ],
+)
+def test_the_email_segments_ghost_sends_choose_the_segment(
+    api: Client, home: Any, daily: Newsletter, given: str | None, segment: str
+) -> None:
+    query = "?newsletter=daily" + (f"&email_segment={given}" if given else "")
+    response = send(
+        api, "post", f"/posts/{query}", {"posts": [{"title": "News", "status": "published"}]}
+    )
+    assert response.status_code == 201, response.content
+    [sent] = NewsletterSend.objects.all()
+    assert (sent.newsletter, sent.segment) == (daily, segment)
+
+
+@pytest.mark.parametrize(
+    "given", ["label:vip", "status:comped", "status:free%2Blabel:vip", "status:free,label:vip"]
+)
+def test_an_email_segment_masthead_cannot_honour_is_422_not_everyone(
+    api: Client, home: Any, daily: Newsletter, given: str
+) -> None:
+    response = send(
+        api,
+        "post",
+        f"/posts/?newsletter=daily&email_segment={given}",
+        {"posts": [{"title": "News", "status": "published"}]},
+    )
+    assert response.status_code == 422, response.content
+    assert error(response)["property"] == "email_segment"
+    assert "status:-free" in error(response)["help"]
+    assert not NewsletterSend.objects.exists()
+    assert not ArticlePage.objects.exists()
 
 
 # --- Pages -----------------------------------------------------------------------------------
