@@ -41,7 +41,7 @@ from masthead.membership.access import STAFF, Visibility
 from masthead.membership.exceptions import EmailInUse
 from masthead.membership.models import Label, Member, MemberStatus, Tier, normalise_email
 from masthead.newsletters import actions as newsletter_actions
-from masthead.newsletters.models import Newsletter, Segment
+from masthead.newsletters.models import Newsletter, NewsletterSend, Segment
 from masthead.publishing import actions as publishing_actions
 from masthead.publishing.models import (
     ArticlePage,
@@ -654,7 +654,11 @@ def _email_segment(value: str | None) -> str:
 
 
 def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
-    """``?newsletter=<slug>`` on publish: hand the article to the newsletter's send."""
+    """``?newsletter=<slug>`` on publish: hand the article to the newsletter's send.
+
+    An article already handed to that newsletter (sent, or waiting for its scheduled
+    publication) is not sent twice: as in Ghost, the parameter is then ignored.
+    """
     slug = request.GET.get("newsletter")
     if not slug:
         return
@@ -665,6 +669,13 @@ def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
             property="newsletter",
         )
     segment = _email_segment(request.GET.get("email_segment"))
+    handed_over = (
+        NewsletterSend.objects.filter(page=article, newsletter=newsletter)
+        .exclude(status__in=[NewsletterSend.Status.CANCELLED, NewsletterSend.Status.FAILED])
+        .exists()
+    )
+    if handed_over:
+        return
     try:
         newsletter_actions.create_send(
             page=article, newsletter=newsletter, segment=segment, when_published=True
@@ -679,6 +690,10 @@ def _save_post(
     values = _post_values(request, data, resource)
     status = _status(data)
     published_at = _date(data, "published_at")
+    # Ghost reads ``?newsletter=`` only when a post becomes published or scheduled; on any
+    # other edit (a typo fixed in a post sent last week) it is ignored.
+    before = "draft" if existing is None else publishing_actions.api_status(existing)
+    becomes_public = status in {"published", "scheduled"} and status != before
     if existing is None and not values.get("title", "").strip():
         raise ValidationError(
             _("Validation (FieldIsRequired) failed for title"),
@@ -704,7 +719,7 @@ def _save_post(
                 if authors_given is None
                 else publishing_actions.resolve_authors(authors_given),
             )
-            if status in {"published", "scheduled"}:
+            if becomes_public:
                 _send_newsletter(request, article)
             return article
     except DjangoValidationError as error:

@@ -567,7 +567,8 @@ def _apply(version: Page, values: dict[str, Any], allowed: frozenset[str]) -> No
     version.title = title[:255]
 
 
-def _api_status(page: Page) -> str:
+def api_status(page: Page) -> str:
+    """The Ghost status of an article or page: published, scheduled or draft."""
     if page.live:
         return "published"
     if page.revisions.filter(approved_go_live_at__isnull=False).exists():
@@ -647,7 +648,7 @@ def save_article_from_api(
             current = "draft"
         else:
             page = article
-            current = _api_status(page)
+            current = api_status(page)
             version = page.get_latest_revision_as_object()
             _apply(version, values, API_ARTICLE_FIELDS)
             if "slug" in values:
@@ -694,7 +695,7 @@ def save_standard_page_from_api(
             current = "draft"
         else:
             target = page
-            current = _api_status(page)
+            current = api_status(page)
             version = page.get_latest_revision_as_object()
             _apply(version, values, API_PAGE_FIELDS)
             if "slug" in values:

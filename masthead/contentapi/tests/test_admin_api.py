@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -356,6 +357,61 @@ def test_an_email_segment_masthead_cannot_honour_is_422_not_everyone(
     assert "status:-free" in error(response)["help"]
     assert not NewsletterSend.objects.exists()
     assert not ArticlePage.objects.exists()
+
+
+def _edit(api: Client, post: dict[str, Any], query: str, **changes: Any) -> Any:
+    return send(
+        api,
+        "put",
+        f"/posts/{post['id']}/{query}",
+        {"posts": [{"updated_at": post["updated_at"], **changes}]},
+    )
+
+
+def test_the_newsletter_of_an_edit_to_a_sent_post_is_ignored_and_the_edit_kept(
+    api: Client, home: Any, daily: Newsletter
+) -> None:
+    created = send(
+        api,
+        "post",
+        "/posts/?newsletter=daily",
+        {"posts": [{"title": "Sent", "status": "published"}]},
+    ).json()["posts"][0]
+    assert NewsletterSend.objects.count() == 1
+    for status in ({"status": "published"}, {}):
+        edited = _edit(api, created, "?newsletter=daily", title="Sent, typo fixed", **status)
+        assert edited.status_code == 200, edited.content
+        created = edited.json()["posts"][0]
+    assert created["title"] == "Sent, typo fixed"
+    assert NewsletterSend.objects.count() == 1
+
+
+def test_a_draft_is_sent_when_it_becomes_published_and_not_on_later_edits(
+    api: Client, home: Any, daily: Newsletter
+) -> None:
+    draft = send(api, "post", "/posts/?newsletter=daily", {"posts": [{"title": "D"}]})
+    assert draft.status_code == 201
+    assert not NewsletterSend.objects.exists()
+    published = _edit(api, draft.json()["posts"][0], "?newsletter=daily", status="published")
+    assert published.status_code == 200, published.content
+    assert NewsletterSend.objects.get().newsletter == daily
+
+
+def test_a_scheduled_post_handed_to_a_newsletter_is_not_sent_twice_when_published(
+    api: Client, home: Any, daily: Newsletter
+) -> None:
+    later = (timezone.now() + timedelta(days=1)).isoformat()
+    scheduled = send(
+        api,
+        "post",
+        "/posts/?newsletter=daily",
+        {"posts": [{"title": "S", "status": "scheduled", "published_at": later}]},
+    )
+    assert scheduled.status_code == 201, scheduled.content
+    assert NewsletterSend.objects.get().status == NewsletterSend.Status.WAITING
+    published = _edit(api, scheduled.json()["posts"][0], "?newsletter=daily", status="published")
+    assert published.status_code == 200, published.content
+    assert NewsletterSend.objects.count() == 1
 
 
 # --- Pages -----------------------------------------------------------------------------------
