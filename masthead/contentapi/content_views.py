@@ -22,7 +22,7 @@ from masthead.ghost_errors import NotFoundError, ValidationError
 from masthead.membership.access import ANONYMOUS, Reader
 from masthead.publishing.models import ArticleAuthor, Tag
 
-from . import serializers
+from . import filters, serializers
 from .auth import content_integration
 from .http import api_view, json_response
 from .members_context import api_reader, personalise
@@ -101,15 +101,13 @@ RESOURCES: dict[str, Resource] = {
 def _filtered(queryset: QuerySet[Any], resource: str, nql: str | None) -> QuerySet[Any]:
     if not nql:
         return queryset
-    from . import filters
-
     return filters.filter_queryset(queryset, resource, nql, api="content")
 
 
 def _ordered(queryset: QuerySet[Any], resource: Resource, params: BrowseParams) -> QuerySet[Any]:
-    terms = params.order_terms() if params.order else None
-    if terms:
-        return queryset.order_by(*terms, "pk")
+    ordered = filters.order_queryset(queryset, resource.name, params.order, api="content")
+    if ordered is not None:
+        return ordered
     slugs = params.slug_order()
     if slugs:
         position = Case(

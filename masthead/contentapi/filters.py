@@ -879,21 +879,85 @@ def order_terms(resource: str, order: str | None, *, api: Api = "content") -> li
         return None
     fields = allowed_fields(resource, api)
     terms: list[str] = []
+    for name, descending in _order_parts(order):
+        rule = fields.get(name)
+        path = rule.sort_path() if rule is not None else None
+        if path is not None:
+            _add_term(terms, path, descending)
+    return terms or None
+
+
+def _order_parts(order: str) -> Iterable[tuple[str, bool]]:
+    """Each well-formed ``field [asc|desc]`` of ``order``, as (field, descending)."""
     for part in order.split(","):
         words = part.split()
         if not words or len(words) > 2:
             continue
         direction = words[1].lower() if len(words) == 2 else "asc"
-        if direction not in ("asc", "desc"):
+        if direction in ("asc", "desc"):
+            yield words[0], direction == "desc"
+
+
+def _add_term(terms: list[str], path: str, descending: bool) -> None:
+    # A field given twice sorts by its first mention, as SQL would.
+    if path not in (existing.lstrip("-") for existing in terms):
+        terms.append(f"-{path}" if descending else path)
+
+
+# ``count.posts`` sorts tags and authors by what ``include=count.posts`` shows; themes ask
+# for it (``{{#get "tags" include="count.posts" order="count.posts desc"}}``).
+COUNT_POSTS_ALIAS = "ghost_count_posts"
+
+
+class _CountDistinct(models.Func):
+    """``COUNT(DISTINCT x)`` without a GROUP BY: one count for the whole subquery."""
+
+    template = "COUNT(DISTINCT %(expressions)s)"
+    output_field = models.IntegerField()
+
+
+def _count_posts(resource: str) -> Any:
+    """Published posts per tag or author, counted as the serializers' ``count.posts``."""
+    from masthead.publishing.models import ArticleAuthor
+
+    from .serializers import published_posts
+
+    if resource == "tags":
+        matching = published_posts().filter(Q(section_id=OuterRef("pk")) | Q(tags=OuterRef("pk")))
+        counted = matching.order_by().annotate(n=_CountDistinct(models.F("pk"))).values("n")
+    else:
+        credits = ArticleAuthor.objects.filter(author_id=OuterRef("pk"), page__in=published_posts())
+        counted = credits.order_by().annotate(n=_CountDistinct(models.F("page_id"))).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+def order_queryset(
+    queryset: QuerySet[Any], resource: str, order: str | None, *, api: Api = "content"
+) -> QuerySet[Any] | None:
+    """``queryset`` sorted by Ghost's ``order``, ``pk`` breaking ties; None when nothing usable.
+
+    The same terms as ``order_terms``, plus ``count.posts`` on tags and authors, which
+    needs a counted alias on the queryset (so ``order_terms`` alone cannot express it).
+    """
+    if not order:
+        return None
+    fields = allowed_fields(resource, api)
+    terms: list[str] = []
+    counts = False
+    for name, descending in _order_parts(order):
+        if name == "count.posts" and resource in ("tags", "authors"):
+            counts = True
+            _add_term(terms, COUNT_POSTS_ALIAS, descending)
             continue
-        rule = fields.get(words[0])
+        rule = fields.get(name)
         path = rule.sort_path() if rule is not None else None
-        if path is None:
-            continue
-        term = f"-{path}" if direction == "desc" else path
-        if term.lstrip("-") not in (existing.lstrip("-") for existing in terms):
-            terms.append(term)
-    return terms or None
+        if path is not None:
+            _add_term(terms, path, descending)
+    if not terms:
+        return None
+    if counts:
+        queryset = queryset.alias(**{COUNT_POSTS_ALIAS: _count_posts(resource)})
+    return queryset.order_by(*terms, "pk")
 
 
 def slug_order(nql: str | None) -> list[str] | None:

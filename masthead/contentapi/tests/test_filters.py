@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from masthead.contentapi import nql
-from masthead.contentapi.filters import allowed_fields, filter_queryset, order_terms, slug_order
+from masthead.contentapi.filters import (
+    allowed_fields,
+    filter_queryset,
+    order_queryset,
+    order_terms,
+    slug_order,
+)
+from masthead.contentapi.models import Integration
 from masthead.ghost_errors import BadRequestError
 from masthead.membership.factories import LabelFactory, MemberFactory
 from masthead.membership.models import Member, Tier
@@ -386,6 +393,47 @@ def test_order_terms_work_on_the_database(newsroom) -> None:  # type: ignore[no-
     first = ArticlePage.objects.order_by(*terms).first()
     assert first is not None
     assert first.title == "Quiet weekend"
+
+
+def test_tags_and_authors_sort_by_their_post_count(newsroom, home) -> None:  # type: ignore[no-untyped-def]
+    # Tags: investigations 2 (an article and a live page), news 2, war (a section) 1,
+    # unused 0. Authors: mira 3, olek 2. Each order below differs from the name order.
+    TagFactory(name="Unused", slug="unused")
+    ArticlePageFactory(parent=home, title="Third", authors=[Author.objects.get(slug="mira")])
+    tags = order_queryset(Tag.objects.all(), "tags", "count.posts desc, name asc")
+    assert tags is not None
+    assert [tag.slug for tag in tags] == ["investigations", "news", "war", "unused"]
+    ascending = order_queryset(Tag.objects.all(), "tags", "count.posts asc, slug desc")
+    assert ascending is not None
+    assert [tag.slug for tag in ascending] == ["unused", "war", "news", "investigations"]
+    authors = Author.objects.filter(slug__in=["mira", "olek"])
+    by_count = order_queryset(authors, "authors", "count.posts desc, name desc")
+    assert by_count is not None
+    assert [author.slug for author in by_count] == ["mira", "olek"]
+    fewest = order_queryset(authors, "authors", "count.posts asc, name asc", api="admin")
+    assert fewest is not None
+    assert [author.slug for author in fewest] == ["olek", "mira"]
+    assert order_queryset(Tag.objects.all(), "tags", "nope desc") is None
+    assert order_queryset(ArticlePage.objects.all(), "posts", "count.posts desc") is None
+
+
+def test_the_content_api_sorts_tags_by_post_count_as_themes_ask(newsroom, home, client) -> None:  # type: ignore[no-untyped-def]
+    ArticlePageFactory(parent=home, title="Third", authors=[Author.objects.get(slug="mira")])
+    key = Integration.objects.create(name="Theme").content_key
+    answer = client.get(
+        "/ghost/api/content/tags/",
+        {"key": key, "include": "count.posts", "order": "count.posts asc"},
+    ).json()
+    # By name, war would come last; a tie keeps the order the tags were created in.
+    assert [(tag["slug"], tag["count"]["posts"]) for tag in answer["tags"]] == [
+        ("war", 1),
+        ("news", 2),
+        ("investigations", 2),
+    ]
+    authors = client.get(
+        "/ghost/api/content/authors/", {"key": key, "order": "count.posts asc"}
+    ).json()["authors"]
+    assert [author["slug"] for author in authors] == ["olek", "mira"]
 
 
 def test_slug_order() -> None:
