@@ -27,7 +27,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import UnidentifiedImageError
-from wagtail.models import Revision
+from wagtail.models import Page, Revision
 
 from masthead.ghost_errors import (
     NotFoundError,
@@ -342,8 +342,14 @@ def _check_collision(page: Any, data: dict[str, Any], resource: str) -> None:
             property="updated_at",
         )
     sent = _date(data, "updated_at")
+    if sent is None:
+        raise ValidationError(
+            _("Validation (isDate) failed for updated_at"),
+            context=_("Send the updated_at you last read, so no one's changes are overwritten."),
+            property="updated_at",
+        )
     stored = _updated_at(page)
-    if sent is None or stored is None:
+    if stored is None:
         return
     # The answer shows milliseconds: compare at that precision, so the value a client read
     # back is always the one the next edit is compared against.
@@ -755,6 +761,16 @@ def _posts_collection(resource: str) -> Callable[..., HttpResponse]:
     return collection
 
 
+def _locked_page(model: type[Any], pk: int) -> Any:
+    """The page ``pk`` read again inside the caller's transaction, its row locked.
+
+    The lock is on Wagtail's page row, the one every revision and publication updates; the
+    query names no other table, so PostgreSQL has no joined rows to lock with it.
+    """
+    Page.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first()
+    return model.objects.get(pk=pk)
+
+
 def _posts_item(resource: str) -> Callable[..., HttpResponse]:
     @api_view("admin", methods=("GET", "PUT", "DELETE"))
     def item(request: HttpRequest, ghost_id: str) -> HttpResponse:
@@ -765,8 +781,12 @@ def _posts_item(resource: str) -> Callable[..., HttpResponse]:
             return HttpResponse(status=204)
         if request.method == "PUT":
             data = _one_object(_json_body(request), resource)
-            _check_collision(page, data, resource)
-            page = _save_post(request, resource, data, page)
+            with transaction.atomic():
+                # Compare with the page as it is once no one else can change it: two edits
+                # sent from the same version then cannot both pass, the second is a 409.
+                locked = _locked_page(_model(resource), page.pk)
+                _check_collision(locked, data, resource)
+                page = _save_post(request, resource, data, locked)
         return _post_answer(request, resource, page)
 
     return item

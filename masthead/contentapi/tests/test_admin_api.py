@@ -14,11 +14,13 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from masthead.contentapi import admin_views
 from masthead.contentapi.models import Integration
 from masthead.membership.factories import MemberFactory
 from masthead.membership.models import Label
 from masthead.newsletters import actions as newsletter_actions
 from masthead.newsletters.models import Newsletter, NewsletterSend, Segment
+from masthead.publishing.actions import save_article_from_api
 from masthead.publishing.factories import AuthorFactory, TagFactory
 from masthead.publishing.models import ArticlePage, Photo, Tag
 
@@ -192,6 +194,46 @@ def test_an_edit_with_the_updated_at_read_back_succeeds_and_a_stale_one_is_409(
     assert stale.status_code == 409
     assert error(stale)["code"] == "UPDATE_COLLISION"
     assert ArticlePage.objects.get(ghost_id=created["id"]).title == "Three"
+
+
+def test_two_edits_from_the_same_version_cannot_both_pass(api: Client, home: Any) -> None:
+    created = send(api, "post", "/posts/", {"posts": [{"title": "One"}]}).json()["posts"][0]
+    first = _edit(api, created, "", title="Mine")
+    second = _edit(api, created, "", title="Theirs")
+    assert first.status_code == 200, first.content
+    assert second.status_code == 409, second.content
+    assert ArticlePage.objects.get(ghost_id=created["id"]).title == "Mine"
+
+
+def test_an_edit_landing_after_the_post_was_read_is_compared_with_it(
+    api: Client, home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another edit saved between the endpoint's first read and its transaction is seen."""
+    created = send(api, "post", "/posts/", {"posts": [{"title": "One"}]}).json()["posts"][0]
+    find = admin_views._find_page
+
+    def find_then_someone_edits(*args: Any, **kwargs: Any) -> Any:
+        found = find(*args, **kwargs)
+        time.sleep(0.002)
+        save_article_from_api(
+            article=ArticlePage.objects.get(pk=found.pk), values={"title": "Theirs"}
+        )
+        return found
+
+    monkeypatch.setattr(admin_views, "_find_page", find_then_someone_edits)
+    response = _edit(api, created, "", title="Mine")
+    assert response.status_code == 409, response.content
+    assert ArticlePage.objects.get(ghost_id=created["id"]).title == "Theirs"
+
+
+def test_an_empty_updated_at_is_422(api: Client, home: Any) -> None:
+    created = send(api, "post", "/posts/", {"posts": [{"title": "One"}]}).json()["posts"][0]
+    response = send(
+        api, "put", f"/posts/{created['id']}/", {"posts": [{"title": "Two", "updated_at": ""}]}
+    )
+    assert response.status_code == 422
+    assert error(response)["property"] == "updated_at"
+    assert ArticlePage.objects.get(ghost_id=created["id"]).title == "One"
 
 
 def test_an_edit_without_updated_at_is_422(api: Client, home: Any) -> None:
