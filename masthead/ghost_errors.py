@@ -49,7 +49,7 @@ class GhostError(Exception):
             "property": self.property,
             "help": self.help,
             "code": self.code,
-            "id": str(uuid.uuid1()),
+            "id": str(uuid.uuid4()),
             "ghostErrorCode": None,
         }
 

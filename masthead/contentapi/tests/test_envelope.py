@@ -172,3 +172,16 @@ def test_undecodable_input_is_400_not_500(rf: Any) -> None:
     assert response.status_code == 400
     [error] = json.loads(response.content)["errors"]
     assert (list(error), error["type"]) == (ERROR_KEYS, "BadRequestError")
+
+
+def test_error_ids_are_random_and_carry_no_machine_address(client: Any) -> None:
+    import uuid
+
+    first, second = (
+        uuid.UUID(
+            _error(client.get("/ghost/api/content/nothing-here/"), 404, "NotFoundError")["id"]
+        )
+        for _ in range(2)
+    )
+    assert first != second
+    assert (first.version, second.version) == (4, 4)
