@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from masthead.contentapi import nql as nql_lang
@@ -526,9 +526,23 @@ def _post_fields(api: Api) -> dict[str, Field]:
         )
         return ArticleAuthor.objects.filter(page_id=OuterRef("pk"), pk=Subquery(first))
 
+    def primary(ctx: _Context) -> QuerySet[Any]:
+        # The tag the serializers show as primary_tag: the section when it is public,
+        # else the first public tag by name; none when the post has no public tag.
+        public = Tag.Visibility.PUBLIC
+        public_section = Tag.objects.filter(pk=OuterRef(OuterRef("section_id")), visibility=public)
+        first_public = through.objects.filter(
+            articlepage_id=OuterRef(OuterRef("pk")), tag__visibility=public
+        ).order_by(Lower("tag__name"), "tag__name", "tag_id")
+        return Tag.objects.filter(
+            pk=Coalesce(
+                Subquery(public_section.values("pk")[:1]),
+                Subquery(first_public.values("tag_id")[:1]),
+            )
+        )
+
     tags = (Source(section, ""), Source(tagged, "tag__"))
-    # A post without a section has no ordered tags in masthead; any of its tags may lead.
-    primary_tag = (Source(section, ""), Source(tagged, "tag__", Q(section__isnull=True)))
+    primary_tag = (Source(primary, ""),)
     authors = (Source(credited, "author__"),)
     primary_author = (Source(first_credit, "author__"),)
     fields: dict[str, Field] = {

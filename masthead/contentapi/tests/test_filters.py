@@ -18,7 +18,9 @@ from masthead.contentapi.filters import (
     slug_order,
 )
 from masthead.contentapi.models import Integration
+from masthead.contentapi.serializers import Context, post_queryset, serialize_posts
 from masthead.ghost_errors import BadRequestError
+from masthead.membership.access import STAFF
 from masthead.membership.factories import LabelFactory, MemberFactory
 from masthead.membership.models import Member, Tier
 from masthead.newsletters.models import Newsletter, NewsletterSubscription
@@ -195,8 +197,11 @@ def test_updated_at_is_ghosts_coalesced_date(newsroom) -> None:  # type: ignore[
         ("tag:null", {"Quiet weekend"}),
         ("tag:-null", ALL - {"Quiet weekend"}),
         ("primary_tag:war", {"War dispatch"}),
-        ("primary_tag:news", {"Budget investigation"}),
+        # Without a section, the first tag by name leads: investigations, not news.
+        ("primary_tag:news", set()),
+        ("primary_tag:investigations", {"Budget investigation", "Live: election night"}),
         ("primary_tag:-war", ALL - {"War dispatch"}),
+        ("primary_tag:null", {"Quiet weekend"}),
         ("author:mira", {"War dispatch", "Quiet weekend"}),
         ("authors.slug:[olek]", {"War dispatch", "Budget investigation"}),
         ("authors.name:'Olek Dunn'", {"War dispatch", "Budget investigation"}),
@@ -208,6 +213,43 @@ def test_updated_at_is_ghosts_coalesced_date(newsroom) -> None:  # type: ignore[
 )
 def test_relations(newsroom, nql: str, expected: set[str]) -> None:  # type: ignore[no-untyped-def]
     assert titles(nql) == expected
+
+
+def test_primary_tag_matches_the_primary_tag_the_api_shows(newsroom, home, section) -> None:  # type: ignore[no-untyped-def]
+    hidden = TagFactory(name="Aardvark desk", slug="hash-desk", visibility="internal")
+    internal_section = TagFactory(
+        name="Archive", slug="archive", visibility="internal", section=True
+    )
+    ArticlePageFactory(
+        parent=home, title="Hidden first", tags=[hidden, Tag.objects.get(slug="news")]
+    )
+    ArticlePageFactory(
+        parent=home, title="Internal section", section=internal_section, tags=[section]
+    )
+    ArticlePageFactory(parent=home, title="Only hidden", tags=[hidden])
+    ctx = Context(
+        api="content",
+        reader=STAFF,
+        include=frozenset({"tags"}),
+        formats=frozenset(),
+        fields=None,
+        request=None,
+    )
+    shown = {
+        post["title"]: (post["primary_tag"] or {}).get("slug")
+        for post in serialize_posts(list(post_queryset("content")), ctx)
+    }
+    assert shown["Hidden first"] == "news"
+    assert shown["Internal section"] == "war"
+    assert shown["Only hidden"] is None
+    for title, slug in shown.items():
+        if slug is None:
+            assert title in titles("primary_tag:null")
+        else:
+            assert {title} <= titles(f"primary_tag:{slug}")
+            assert title not in titles(f"primary_tag:-{slug}")
+            for other in set(shown.values()) - {slug, None}:
+                assert title not in titles(f"primary_tag:{other}")
 
 
 def test_relations_never_duplicate_rows(newsroom) -> None:  # type: ignore[no-untyped-def]
