@@ -53,9 +53,16 @@ from masthead.publishing.models import (
 )
 from masthead.publishing.reading_time import reading_time_minutes
 
-from . import serializers
+from . import filters, serializers
 from .auth import admin_integration
-from .html_import import LexicalError, html_to_blocks, lexical_to_blocks, photo_for_url
+from .html_import import (
+    ImportedBody,
+    LexicalError,
+    import_html,
+    import_lexical,
+    photo_for_url,
+    visibility_covers,
+)
 from .http import GHOST_VERSION, api_view, json_response, read_json_body
 from .member_serializers import member_queryset, serialize_members
 from .params import BrowseParams, parse_formats, parse_include
@@ -245,20 +252,20 @@ _LIMITS = {
 }
 
 
-def _body_blocks(request: HttpRequest, data: dict[str, Any], kind: str) -> list[Any] | None:
+def _body_blocks(request: HttpRequest, data: dict[str, Any], kind: str) -> ImportedBody | None:
     """The body a client sent: ``html`` with ``?source=html``, else ``lexical``, else none.
 
     Ghost ignores ``html`` without ``source=html``, and so does masthead.
     """
     body_kind = "page" if kind == "pages" else "article"
     if request.GET.get("source") == "html" and data.get("html") is not None:
-        return html_to_blocks(_string(data, "html") or "", body=body_kind)  # type: ignore[arg-type]
+        return import_html(_string(data, "html") or "", body=body_kind)  # type: ignore[arg-type]
     lexical = data.get("lexical")
     if lexical is not None:
         if not isinstance(lexical, (str, dict)):
             raise ValidationError(_("Validation (isString) failed for lexical"), property="lexical")
         try:
-            return lexical_to_blocks(lexical, body=body_kind)  # type: ignore[arg-type]
+            return import_lexical(lexical, body=body_kind)  # type: ignore[arg-type]
         except LexicalError as error:
             raise ValidationError(
                 _("The lexical value is not a Lexical document."),
@@ -275,7 +282,25 @@ def _body_blocks(request: HttpRequest, data: dict[str, Any], kind: str) -> list[
     return None
 
 
-def _post_values(request: HttpRequest, data: dict[str, Any], kind: str) -> dict[str, Any]:
+def _gate_imported_body(values: dict[str, Any], imported: ImportedBody, existing: Any) -> None:
+    """Keep a body's members-only parts (Ghost's gated blocks) from becoming public.
+
+    The import put a paywall before the first gated part; the article must keep out at least
+    the readers that part kept out in Ghost, so a lower visibility is raised to it.
+    """
+    visibility = values.get("visibility") or getattr(existing, "visibility", Visibility.PUBLIC)
+    tiers_are_paid = (
+        existing is not None
+        and visibility == Visibility.TIERS
+        and all(not tier.is_free for tier in existing.tiers.all())
+    )
+    if not visibility_covers(visibility, imported.visibility, tiers_are_paid=tiers_are_paid):
+        values["visibility"] = str(imported.visibility)
+
+
+def _post_values(
+    request: HttpRequest, data: dict[str, Any], kind: str, existing: Any = None
+) -> dict[str, Any]:
     fields = _PAGE_TEXT_FIELDS if kind == "pages" else _TEXT_FIELDS
     values: dict[str, Any] = {}
     for ghost_name, name in fields.items():
@@ -290,9 +315,9 @@ def _post_values(request: HttpRequest, data: dict[str, Any], kind: str) -> dict[
                     property=ghost_name,
                 )
             values[name] = text
-    blocks = _body_blocks(request, data, kind)
-    if blocks is not None:
-        values["body"] = blocks
+    imported = _body_blocks(request, data, kind)
+    if imported is not None:
+        values["body"] = imported.blocks
     if kind == "pages":
         return values
     for ghost_name, name in (("featured", "is_featured"), ("email_only", "email_only")):
@@ -320,6 +345,8 @@ def _post_values(request: HttpRequest, data: dict[str, Any], kind: str) -> dict[
         values["lead_image_caption"] = strip_tags(_string(data, "feature_image_caption") or "")[
             :500
         ]
+    if imported is not None:
+        _gate_imported_body(values, imported, existing)
     return values
 
 
@@ -611,9 +638,7 @@ def _model(resource: str) -> type[Any]:
 def _filtered(queryset: QuerySet[Any], resource: str, nql: str | None) -> QuerySet[Any]:
     if not nql:
         return queryset
-    from .filters import filter_queryset
-
-    return filter_queryset(queryset, resource, nql, api="admin")
+    return filters.filter_queryset(queryset, resource, nql, api="admin")
 
 
 def _browse(
@@ -626,7 +651,9 @@ def _browse(
     params = BrowseParams.from_request(request, resource, api="admin")
     queryset = _filtered(queryset, resource, params.filter)
     total = queryset.count()
-    ordered = queryset.order_by(*(params.order_terms(default=default_order) or default_order))
+    ordered = filters.order_queryset(queryset, resource, params.order, api="admin")
+    if ordered is None:
+        ordered = queryset.order_by(*(params.order_terms(default=default_order) or default_order))
     objects = list(ordered[params.offset : params.offset + params.limit])
     ctx = _browse_context(params, request)
     return json_response({resource: serialize(objects, ctx), "meta": params.pagination(total)})
@@ -693,7 +720,7 @@ def _send_newsletter(request: HttpRequest, article: ArticlePage) -> None:
 def _save_post(
     request: HttpRequest, resource: str, data: dict[str, Any], existing: Any | None
 ) -> Any:
-    values = _post_values(request, data, resource)
+    values = _post_values(request, data, resource, existing)
     status = _status(data)
     published_at = _date(data, "published_at")
     # Ghost reads ``?newsletter=`` only when a post becomes published or scheduled; on any
@@ -1293,7 +1320,9 @@ def users(request: HttpRequest) -> HttpResponse:
         user_queryset(with_roles="roles" in params.include), "authors", params.filter
     )
     total = queryset.count()
-    ordered = queryset.order_by(*(params.order_terms(default=["name", "pk"]) or ["name", "pk"]))
+    ordered = filters.order_queryset(queryset, "authors", params.order, api="admin")
+    if ordered is None:
+        ordered = queryset.order_by(*(params.order_terms(default=["name", "pk"]) or ["name", "pk"]))
     found = list(ordered[params.offset : params.offset + params.limit])
     ctx = _browse_context(params, request)
     return json_response({"users": serialize_users(found, ctx), "meta": params.pagination(total)})

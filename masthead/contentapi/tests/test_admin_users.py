@@ -153,6 +153,20 @@ def test_users_are_filtered_counted_and_cut_to_fields(
     ]
 
 
+def test_users_and_tags_sort_by_their_post_counts(
+    api: Client, team: dict[str, Any], home: Any
+) -> None:
+    ArticlePageFactory(parent=home, authors=[team["desk"]])
+    answer = api.get(
+        f"{ROOT}/users/", {"filter": "slug:[bo,cy]", "order": "count.posts desc", "fields": "slug"}
+    ).json()
+    assert [user["slug"] for user in answer["users"]] == ["bo", "cy"]
+    answer = api.get(
+        f"{ROOT}/users/", {"filter": "slug:[bo,cy]", "order": "count.posts asc", "fields": "slug"}
+    ).json()
+    assert [user["slug"] for user in answer["users"]] == ["cy", "bo"]
+
+
 def test_a_bad_filter_is_a_400(api: Client, team: dict[str, Any]) -> None:
     response = api.get(f"{ROOT}/users/", {"filter": "slug:"})
     assert response.status_code == 400

@@ -309,14 +309,37 @@ def test_visibility_covers_orders_public_members_paid() -> None:
 
 
 @pytest.mark.django_db
-def test_the_admin_api_refuses_gated_html_rather_than_publish_it(home: Any) -> None:
+def test_the_admin_api_keeps_ghosts_gated_blocks_gated(home: Any, client: Any) -> None:
     integration = Integration.objects.create(name="Writer")
     api = Client(HTTP_AUTHORIZATION=f"Ghost {sign(integration)}")
     response = api.post(
-        "/ghost/api/admin/posts/?source=html",
+        "/ghost/api/admin/posts/?source=html&formats=html",
         data=json.dumps({"posts": [{"title": "Gated", "html": PAID_ONLY, "status": "published"}]}),
         content_type="application/json",
     )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["property"] == "html"
-    assert not ArticlePage.objects.filter(title="Gated").exists()
+    assert response.status_code == 201, response.content
+    [post] = response.json()["posts"]
+    # The request said nothing of visibility: the gated part still keeps out everyone Ghost's
+    # block kept out, behind the paywall, and what came before it stays free.
+    assert post["visibility"] == "paid"
+    article = ArticlePage.objects.get(title="Gated")
+    assert article.visibility == "paid"
+    page = client.get(article.url)
+    assert page.status_code == 200
+    assert b"Free." in page.content
+    assert b"SECRET" not in page.content
+
+    # An edit that asks for a public article with the same body is raised again.
+    response = api.put(
+        f"/ghost/api/admin/posts/{post['id']}/?source=html",
+        data=json.dumps(
+            {
+                "posts": [
+                    {"html": PAID_ONLY, "visibility": "public", "updated_at": post["updated_at"]}
+                ]
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["posts"][0]["visibility"] == "paid"
