@@ -25,7 +25,7 @@ ERROR_TYPES = {
     "403": ("NoPermissionError", "No key or token was sent."),
     "404": ("NotFoundError", "No such resource, or no such endpoint or method."),
     "409": ("UpdateCollisionError", "The object changed since the client's updated_at."),
-    "413": ("RequestEntityTooLargeError", "The upload is larger than the site accepts."),
+    "413": ("RequestEntityTooLargeError", "The body or upload is larger than the site accepts."),
     "415": ("UnsupportedMediaTypeError", "The body is not JSON (or not the expected file)."),
     "422": ("ValidationError", "A value is missing or not valid."),
 }
@@ -547,7 +547,8 @@ PARAMETERS: Schema = {
     "email_segment": _parameter(
         "email_segment",
         "query",
-        "When emailing: all, status:free or status:-free.",
+        "When emailing: all, status:free or status:-free (both together mean all); any other "
+        "value is a 422. Read only when the post becomes published or scheduled.",
         STRING,
     ),
     "id": _parameter("id", "path", "The object's 24-hex id.", STRING, required=True),
@@ -716,7 +717,7 @@ def _write_body(resource: str) -> Schema:
 
 
 def _admin_collection(resource: str, *, extra: tuple[str, ...] = ()) -> Schema:
-    write_errors = ("409", "415", "422")
+    write_errors = ("409", "413", "415", "422")
     return {
         "get": _operation(
             "admin",
@@ -753,7 +754,7 @@ def _admin_item(resource: str, *, extra: tuple[str, ...] = (), delete: bool = Tr
             parameters=(*READ, *extra),
             ok=_json(_envelope(resource, browse=False), f"The {noun} as saved."),
             body=_write_body(resource),
-            errors=("404", "409", "415", "422"),
+            errors=("404", "409", "413", "415", "422"),
         ),
     }
     if delete:
@@ -845,7 +846,7 @@ def _admin_paths() -> Schema:
                     }
                 },
             },
-            errors=("413", "415", "422"),
+            errors=("400", "413", "415", "422"),
         )
     }
     paths["/admin/site/"] = {
