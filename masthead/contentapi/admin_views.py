@@ -288,7 +288,9 @@ def _gate_imported_body(values: dict[str, Any], imported: ImportedBody, existing
     The import put a paywall before the first gated part; the article must keep out at least
     the readers that part kept out in Ghost, so a lower visibility is raised to it.
     """
-    visibility = values.get("visibility") or getattr(existing, "visibility", Visibility.PUBLIC)
+    visibility = str(
+        values.get("visibility") or getattr(existing, "visibility", None) or Visibility.PUBLIC
+    )
     tiers_are_paid = (
         existing is not None
         and visibility == Visibility.TIERS
