@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.live_polling import _free_port, _server_cpu_seconds, _wait_for
+from benchmarks.live_polling import _free_port, _server_cpu_seconds, _wait_for, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_FILE = "/static/masthead/css/site.css"
@@ -70,21 +69,7 @@ def main() -> None:
     call_command("seed_demo", "--size", args.size, "--if-empty", verbosity=1)
     key, slugs, total = _content_key_and_slugs()
 
-    server = subprocess.Popen(  # noqa: S603  # our own interpreter and command
-        [
-            sys.executable,
-            "-m",
-            "masthead.cli",
-            "serve",
-            "--no-worker",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_server(port, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
     api = f"{base}/ghost/api/content"
     cases = {

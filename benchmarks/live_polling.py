@@ -77,21 +77,7 @@ def main() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)
     page = _live_page()
 
-    server = subprocess.Popen(  # noqa: S603  # our own interpreter and command
-        [
-            sys.executable,
-            "-m",
-            "masthead.cli",
-            "serve",
-            "--no-worker",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_server(port, workers=args.workers)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(base + page.url)
@@ -133,6 +119,25 @@ def _live_page() -> Any:
                 body=paragraph_blocks([f"Update number {number}. " + "Words of the update. " * 30]),
             )
     return page
+
+
+def start_server(port: int, *, workers: int) -> subprocess.Popen[bytes]:
+    """``masthead serve`` (the production server, no task worker) in a process of its own."""
+    return subprocess.Popen(  # noqa: S603  # our own interpreter and command
+        [
+            sys.executable,
+            "-m",
+            "masthead.cli",
+            "serve",
+            "--no-worker",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _free_port() -> int:
