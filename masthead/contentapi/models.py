@@ -160,7 +160,9 @@ class WebhookDelivery(models.Model):
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=50, choices=WebhookEvent.choices)
-    payload = models.JSONField()
+    # The exact JSON text to send, not a JSON column: PostgreSQL's jsonb would reorder the
+    # keys, and Ghost's payloads have an order clients may rely on when they read them.
+    payload = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

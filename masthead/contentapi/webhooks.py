@@ -238,8 +238,8 @@ def trigger(event: str, source: PayloadSource) -> list[int]:
     if not webhooks:
         return []
     body = source() if callable(source) else source
-    # Stored as the JSON that will be sent, so what is signed is what was recorded.
-    stored = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+    # Stored as the JSON text that will be sent, so what is signed is what was recorded.
+    stored = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(webhook=webhook, event=event, payload=stored) for webhook in webhooks]
     )
@@ -490,7 +490,7 @@ def attempt(delivery_id: int, *, due_only: bool = True, now: datetime | None = N
     if delivery is None:
         return Outcome(sent=False, skipped=True)
     webhook = delivery.webhook
-    body = json.dumps(delivery.payload, ensure_ascii=False).encode()
+    body = delivery.payload.encode()
     headers = {
         "Content-Type": "application/json",
         "Content-Version": f"v{GHOST_VERSION}",
