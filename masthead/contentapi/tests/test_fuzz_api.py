@@ -36,7 +36,7 @@ from masthead.publishing.factories import (
 pytestmark = pytest.mark.django_db
 
 SECRET = "zebracrossingmembersonly"
-EXAMPLES = 1500
+EXAMPLES = 2500
 DOCUMENT = build_document("http://testserver")
 OPERATIONS = sorted(
     (path, method)
