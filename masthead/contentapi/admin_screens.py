@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Count, F, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -64,7 +64,7 @@ def integrations_with_summary() -> QuerySet[Integration]:
     return Integration.objects.annotate(
         webhook_count=Count("webhooks"),
         last_key_change=Subquery(key_changes[:1]),
-    ).order_by("revoked_at", "name", "pk")
+    ).order_by(F("revoked_at").asc(nulls_first=True), "name", "pk")
 
 
 class IntegrationsMixin(WagtailAdminTemplateMixin):

@@ -85,7 +85,41 @@ def read_json_body(request: HttpRequest) -> dict[str, Any]:
             _("The request body must be a JSON object."),
             context=_('For example {"posts": [{"title": "…"}]}.'),
         )
+    if _holds_nul(data):
+        raise _nul_error()
     return data
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in ``value``: PostgreSQL refuses to store it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _nul_error() -> BadRequestError:
+    return BadRequestError(
+        _("The request holds a NUL character (\\u0000)."),
+        context=_("No text masthead stores may contain one; remove it and send the request again."),
+    )
+
+
+def _check_text(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+    """Refuse NUL characters in the address, the query and form fields before any lookup."""
+    if (
+        "\x00" in request.path
+        or _holds_nul(list(kwargs.values()))
+        or any(_holds_nul([key, *values]) for key, values in request.GET.lists())
+        or (
+            request.method == "POST"
+            and any(_holds_nul([key, *values]) for key, values in request.POST.lists())
+        )
+    ):
+        raise _nul_error()
 
 
 def _too_big() -> RequestEntityTooLargeError:
@@ -196,6 +230,7 @@ def api_view(api: Api, methods: Iterable[str] = ("GET",)) -> Callable[[View], Vi
                         % {"method": request.method},
                     )
                 else:
+                    _check_text(request, kwargs)
                     response = view(request, *args, **kwargs)
             except GhostError as error:
                 response = error_response(error)

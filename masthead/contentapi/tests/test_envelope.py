@@ -185,3 +185,31 @@ def test_error_ids_are_random_and_carry_no_machine_address(client: Any) -> None:
     )
     assert first != second
     assert (first.version, second.version) == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("delete", "/ghost/api/admin/members/\x00/", None),
+        ("get", "/ghost/api/admin/tags/?filter=slug:a&order=name\x00", None),
+        ("post", "/ghost/api/admin/tags/", {"tags": [{"name": "War\x00"}]}),
+        (
+            "post",
+            "/ghost/api/admin/members/",
+            {"members": [{"email": "a@b.c", "labels": ["\x00"]}]},
+        ),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_400_before_any_lookup(
+    client: Any, method: str, path: str, body: Any
+) -> None:
+    # PostgreSQL refuses NUL in text: without the check these were server errors there.
+    api = _admin_client(client)
+    send = getattr(api, method)
+    response = (
+        send(path)
+        if body is None
+        else send(path, data=json.dumps(body), content_type="application/json")
+    )
+    error = _error(response, 400, "BadRequestError")
+    assert "NUL" in error["message"]
