@@ -206,7 +206,9 @@ def _preflight(request: HttpRequest, methods: Iterable[str], api: Api) -> HttpRe
     return response
 
 
-def api_view(api: Api, methods: Iterable[str] = ("GET",)) -> Callable[[View], View]:
+def api_view(
+    api: Api, methods: Iterable[str] = ("GET",), *, refuse_nul: bool = True
+) -> Callable[[View], View]:
     """Wrap an endpoint of the ``api`` ("content" or "admin") answering ``methods``.
 
     GET also answers HEAD. A method the endpoint does not answer gets Ghost's 404
@@ -230,7 +232,8 @@ def api_view(api: Api, methods: Iterable[str] = ("GET",)) -> Callable[[View], Vi
                         % {"method": request.method},
                     )
                 else:
-                    _check_text(request, kwargs)
+                    if refuse_nul:
+                        _check_text(request, kwargs)
                     response = view(request, *args, **kwargs)
             except GhostError as error:
                 response = error_response(error)
@@ -256,7 +259,8 @@ def api_view(api: Api, methods: Iterable[str] = ("GET",)) -> Callable[[View], Vi
 def not_found_view(api: Api) -> View:
     """The answer for any other address under an API root: Ghost's 404 envelope."""
 
-    @api_view(api, methods=("GET", "POST", "PUT", "PATCH", "DELETE"))
+    # Nothing is looked up here, so an address with a NUL in it is just not found.
+    @api_view(api, methods=("GET", "POST", "PUT", "PATCH", "DELETE"), refuse_nul=False)
     def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         raise NotFoundError(
             _("Resource not found"),
