@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import functools
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -244,15 +245,16 @@ def _pattern_needs_text(comparison: Comparison, kind: Kind) -> None:
 # --- Field rules -----------------------------------------------------------------------
 
 
-class Field:
+class Field(ABC):
     """One filterable Ghost field: how a comparison on it becomes a ``Q``."""
 
     def sort_path(self) -> str | None:
         """The ``order_by`` path for this field, ``None`` when it cannot be sorted on."""
         return None
 
+    @abstractmethod
     def compile(self, comparison: Comparison, ctx: _Context) -> Q:
-        raise NotImplementedError
+        """The condition ``comparison`` puts on a row, as a ``Q``."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import io
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -27,7 +28,8 @@ from masthead.publishing.models import ArticlePage, Photo, Tag
 pytestmark = pytest.mark.django_db
 
 ROOT = "/ghost/api/admin"
-FIXTURE = "/work/shared/fixtures/ghost/ghost-6.65.0-export-sqlite.json"
+# A real Ghost 6.65 export, for the HTML Ghost itself writes.
+FIXTURE = Path(__file__).parent / "fixtures" / "ghost-6.65.0-export-sqlite.json"
 
 
 def sign(integration: Integration, **claims: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,8 @@ from masthead.publishing.factories import PhotoFactory
 from masthead.publishing.models import ArticlePage
 from masthead.publishing.plain_text import blocks_text, html_to_text
 
-FIXTURE = "/work/shared/fixtures/ghost/ghost-6.65.0-export-sqlite.json"
+# A real Ghost 6.65 export, for the HTML Ghost itself writes.
+FIXTURE = Path(__file__).parent / "fixtures" / "ghost-6.65.0-export-sqlite.json"
 
 
 def _ghost_posts() -> list[dict[str, Any]]:
