@@ -39,3 +39,11 @@ class PublishingConfig(AppConfig):
         page_unpublished.connect(
             touch_updates_after_publish, dispatch_uid="masthead.live_update_promoted_down"
         )
+
+        # Image renditions are cut by a task after publishing, not by the first reader.
+        from .renditions import make_renditions_after_live_update, make_renditions_after_publish
+
+        page_published.connect(make_renditions_after_publish, dispatch_uid="masthead.renditions")
+        live_update_changed.connect(
+            make_renditions_after_live_update, dispatch_uid="masthead.renditions_live"
+        )
