@@ -212,6 +212,10 @@ def _isolated_cache(settings: Any) -> None:
     from django.core.cache import caches
 
     caches["renditions"].clear()
+    # Pages cached by this process for an earlier test must not answer this one.
+    from masthead.publishing import pagecache
+
+    pagecache.reset()
 
 
 @pytest.fixture

@@ -389,6 +389,11 @@ def sign_out_everywhere(*, member: Member) -> Member:
     _spend_pending_sign_ins(member=member, email=member.email)
     Member.objects.filter(pk=member.pk).update(session_version=F("session_version") + 1)
     member.refresh_from_db(fields=["session_version"])
+    from .variants import forget_member
+
+    # Now and after the commit: a cached page must not answer the old cookies any more.
+    forget_member(member.pk)
+    transaction.on_commit(lambda: forget_member(member.pk))
     return member
 
 

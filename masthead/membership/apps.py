@@ -16,6 +16,7 @@ class MembershipConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from . import signal_handlers
+        from . import signal_handlers, variants
 
         signal_handlers.connect()
+        variants.connect()

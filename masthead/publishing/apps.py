@@ -11,6 +11,10 @@ class PublishingConfig(AppConfig):
     periodic_jobs = [("masthead.publishing.jobs.publish_scheduled_pages", 15)]
 
     def ready(self) -> None:
+        from .invalidation import connect as connect_page_cache
+
+        connect_page_cache()
+
         from django_tasks.signals import task_finished, task_started
 
         from .middleware import activate_site_timezone_for_task, restore_timezone_after_task

@@ -175,3 +175,16 @@ def live_desk_listing_button(page: Any, user: Any, next_url: str | None = None) 
 def register_live_update_log_actions(actions: Any) -> None:
     for action, (label, message) in live_admin.LOGGED_ACTIONS.items():
         actions.register_action(action, label, message)
+
+
+@hooks.register("before_serve_page")
+def cache_public_pages(page: Any, request: Any, serve_args: Any, serve_kwargs: Any) -> None:
+    """Let the page cache keep public pages, depending on the page and what it lists.
+
+    Every page shows the site's chrome and lists of articles (the sidebar, "read also"),
+    so edits to those reach it; the home page and live pages also show live updates.
+    """
+    from .invalidation import page_tags
+    from .pagecache import mark_cacheable
+
+    mark_cacheable(request, *page_tags(page))

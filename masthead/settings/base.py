@@ -94,6 +94,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so a cached answer skips every other layer and what is stored is exactly
+    # what readers got (docs/operations/page-cache.md).
+    "masthead.publishing.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "masthead.contentapi.middleware.LegacyApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -177,6 +180,19 @@ CACHES["renditions"] = {
     "LOCATION": "masthead-renditions",
     "OPTIONS": {"MAX_ENTRIES": 20_000},
 }
+
+# --- Page cache -------------------------------------------------------------------
+# Whole pages are kept in each web process's memory per access variant and dropped the
+# moment what they show changes (docs/operations/page-cache.md). Turn it off only to
+# measure or debug rendering.
+MASTHEAD_PAGE_CACHE = env.bool("MASTHEAD_PAGE_CACHE", default=True)
+# Memory for cached pages in each web process, in MB.
+MASTHEAD_PAGE_CACHE_MB = env.int("MASTHEAD_PAGE_CACHE_MB", default=64)
+# How long a CDN or proxy may keep an anonymous page (it is purged on change when the
+# edge is configured), and how long it may serve one stale while it fetches a new one.
+MASTHEAD_EDGE_MAX_AGE = env.int("MASTHEAD_EDGE_MAX_AGE", default=300)
+MASTHEAD_EDGE_STALE_SECONDS = env.int("MASTHEAD_EDGE_STALE_SECONDS", default=30)
+MASTHEAD_CACHE_PREFIX = env.str("MASTHEAD_CACHE_PREFIX", default="masthead")
 
 # --- Background tasks -----------------------------------------------------------
 # "database" needs nothing but the database; "rq" runs on Redis with N workers.
@@ -460,3 +476,127 @@ LOGGING = {
         "django_tasks_db": {"level": "WARNING"},
     },
 }
+
+# --- Edge cache (CDN) -------------------------------------------------------------
+# A CDN or a caching proxy (nginx, Varnish) in front is purged when content changes: by
+# key (Fastly surrogate keys, Cloudflare cache tags) and by URL, from the task queue.
+# docs/operations/edge-caching.md has the recipes; "none" (the default) purges nothing.
+_CDN_BACKENDS = {
+    "cloudflare": "masthead.publishing.edge.CloudflareBackend",
+    "cloudfront": "masthead.publishing.edge.CloudFrontBackend",
+    "fastly": "masthead.publishing.edge.FastlyBackend",
+    "nginx": "masthead.publishing.edge.PurgeRequestBackend",
+    "varnish": "masthead.publishing.edge.PurgeRequestBackend",
+}
+
+
+def edge_cache_settings(
+    cdn: str,
+    *,
+    purge_url: str = "",
+    api_url: str = "",
+    cloudflare_api_token: str = "",
+    cloudflare_zone_id: str = "",
+    cloudfront_distribution_id: str = "",
+    fastly_api_key: str = "",
+    fastly_service_id: str = "",
+    key_prefix: str = "masthead",
+) -> dict[str, object]:
+    """``WAGTAILFRONTENDCACHE`` and the key prefix for a CDN; says what is wrong if anything."""
+    from importlib.util import find_spec
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    if (
+        not key_prefix
+        or len(key_prefix) > 64
+        or not all("\x21" <= char <= "\x7e" and char != "," for char in key_prefix)
+    ):
+        raise ImproperlyConfigured(
+            f"MASTHEAD_CDN_KEY_PREFIX={key_prefix!r} cannot start a CDN key: use 1 to 64 "
+            "printable characters without spaces or commas, e.g. the site's name."
+        )
+    made: dict[str, object] = {"MASTHEAD_CDN_KEY_PREFIX": key_prefix}
+    if cdn in ("", "none"):
+        return made
+    if cdn not in _CDN_BACKENDS:
+        raise ImproperlyConfigured(
+            f"MASTHEAD_CDN={cdn!r} is not a CDN masthead can purge. Use one of: "
+            f"{', '.join(sorted(_CDN_BACKENDS))}, or none; see docs/operations/edge-caching.md."
+        )
+
+    def need(value: str, variable: str, what: str) -> str:
+        if not value.strip():
+            raise ImproperlyConfigured(f"MASTHEAD_CDN={cdn} needs {variable}: {what}.")
+        return value.strip()
+
+    backend: dict[str, object] = {"BACKEND": _CDN_BACKENDS[cdn]}
+    if cdn in ("nginx", "varnish"):
+        location = need(
+            purge_url,
+            "MASTHEAD_CDN_PURGE_URL",
+            f"the address {cdn} takes PURGE requests at, e.g. http://127.0.0.1:80",
+        )
+        if urlsplit(location).scheme not in ("http", "https") or not urlsplit(location).netloc:
+            raise ImproperlyConfigured(
+                f"MASTHEAD_CDN_PURGE_URL={location!r} is not an http:// or https:// address "
+                f"of the {cdn} server, e.g. http://127.0.0.1:80."
+            )
+        backend["LOCATION"] = location
+    elif cdn == "cloudflare":
+        backend["BEARER_TOKEN"] = need(
+            cloudflare_api_token,
+            "MASTHEAD_CLOUDFLARE_API_TOKEN",
+            "an API token with the Zone > Cache Purge permission",
+        )
+        backend["ZONEID"] = need(
+            cloudflare_zone_id, "MASTHEAD_CLOUDFLARE_ZONE_ID", "the zone ID of the site's domain"
+        )
+    elif cdn == "fastly":
+        backend["API_KEY"] = need(
+            fastly_api_key, "MASTHEAD_FASTLY_API_KEY", "an API token with the purge_select scope"
+        )
+        backend["SERVICE_ID"] = need(
+            fastly_service_id, "MASTHEAD_FASTLY_SERVICE_ID", "the ID of the site's service"
+        )
+    else:  # cloudfront
+        backend["DISTRIBUTION_ID"] = need(
+            cloudfront_distribution_id,
+            "MASTHEAD_CLOUDFRONT_DISTRIBUTION_ID",
+            "the ID of the site's distribution",
+        )
+        if find_spec("boto3") is None:
+            raise ImproperlyConfigured(
+                "MASTHEAD_CDN=cloudfront needs the boto3 package (pip install boto3); AWS "
+                "credentials come from the usual AWS_* variables or the instance's role."
+            )
+    if api_url:
+        backend["API_URL"] = api_url
+    made["WAGTAILFRONTENDCACHE"] = {"default": backend}
+    return made
+
+
+MASTHEAD_CDN = env.str("MASTHEAD_CDN", default="none").strip().lower() or "none"
+# Purges the edge refuses for now (rate limits, outages) are tried again, waiting longer
+# each time, up to this many attempts (about eight minutes in all); then an error is logged.
+MASTHEAD_CDN_PURGE_ATTEMPTS = env.int("MASTHEAD_CDN_PURGE_ATTEMPTS", default=8)
+vars().update(
+    edge_cache_settings(
+        MASTHEAD_CDN,
+        purge_url=env.str("MASTHEAD_CDN_PURGE_URL", default=""),
+        # Another API address (a local stand-in); empty is the CDN's own.
+        api_url=env.str("MASTHEAD_CDN_API_URL", default=""),
+        cloudflare_api_token=env.str("MASTHEAD_CLOUDFLARE_API_TOKEN", default=""),
+        cloudflare_zone_id=env.str("MASTHEAD_CLOUDFLARE_ZONE_ID", default=""),
+        cloudfront_distribution_id=env.str("MASTHEAD_CLOUDFRONT_DISTRIBUTION_ID", default=""),
+        fastly_api_key=env.str("MASTHEAD_FASTLY_API_KEY", default=""),
+        fastly_service_id=env.str("MASTHEAD_FASTLY_SERVICE_ID", default=""),
+        # Several sites can share one CDN account: each one's keys start with its prefix.
+        key_prefix=env.str("MASTHEAD_CDN_KEY_PREFIX", default="")
+        or env.str("MASTHEAD_CACHE_PREFIX", default="masthead"),
+    )
+)
+if MASTHEAD_CDN != "none":
+    # Without Wagtail's page signal handlers: every purge goes through the task queue
+    # (masthead/publishing/edge_apps.py says why).
+    INSTALLED_APPS.append("masthead.publishing.edge_apps.FrontendCacheConfig")

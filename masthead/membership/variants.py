@@ -1,0 +1,101 @@
+"""A member's access variant, cached so a cached page costs a signed-in member no query.
+
+Pages are cached per ``Reader.variant`` (anonymous, free, paid with a tier set). Finding a
+member's variant takes three queries, so the answer is kept in the shared cache, keyed by
+member, with the session version of the cookie it was found for. It is forgotten the
+moment it may change: a membership or the member saved or deleted, a sign-out everywhere
+(the session version moves), a tier saved (every member's, through an epoch). Access that
+starts or lapses by the clock is covered by keeping it only until the next start or end of
+one of the member's memberships, and at most an hour.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from . import auth
+
+_PREFIX = "masthead:reader-variant:"
+_EPOCH_KEY = "masthead:reader-variant-epoch"
+_MAX_SECONDS = 3600
+
+
+def variant_for_cookie(cookie_value: str) -> str:
+    """The access variant of the member whose cookie this is ("anonymous" if invalid)."""
+    parsed = auth.member_id_from_cookie(cookie_value)
+    if parsed is None:
+        return "anonymous"
+    member_id, version = parsed
+    epoch = cache.get(_EPOCH_KEY, "0")
+    cached = cache.get(f"{_PREFIX}{member_id}")
+    if (
+        isinstance(cached, tuple)
+        and len(cached) == 4
+        and cached[0] == version
+        and cached[1] == epoch
+        and time.time() < cached[3]
+    ):
+        return str(cached[2])
+    variant, until = _resolve(member_id, version)
+    cache.set(f"{_PREFIX}{member_id}", (version, epoch, variant, until), timeout=_MAX_SECONDS)
+    return variant
+
+
+def _resolve(member_id: int, version: int) -> tuple[str, float]:
+    from .actions import touch_last_seen
+    from .middleware import reader_for_member
+    from .models import Member, Membership
+
+    member = Member.objects.filter(pk=member_id, session_version=version).first()
+    now = timezone.now()
+    until = now.timestamp() + _MAX_SECONDS
+    if member is None:
+        return "anonymous", until
+    # A cached page skips the middleware that notes the visit: note it here, where the
+    # member's variant is looked up afresh (at least hourly).
+    touch_last_seen(member=member, now=now)
+    for starts_at, ends_at in Membership.objects.filter(member_id=member_id).values_list(
+        "starts_at", "ends_at"
+    ):
+        for moment in (starts_at, ends_at):
+            if moment is not None and moment > now:
+                until = min(until, moment.timestamp())
+    return reader_for_member(member).variant, until
+
+
+def forget_member(member_id: int) -> None:
+    """Drop a member's cached variant: their access changed, or they signed out."""
+    cache.delete(f"{_PREFIX}{member_id}")
+
+
+def forget_all() -> None:
+    """Drop every member's cached variant (a tier was saved or deleted)."""
+    cache.set(_EPOCH_KEY, secrets.token_hex(8), timeout=None)
+
+
+def _membership_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_member(instance.member_id)
+
+
+def _member_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_member(instance.pk)
+
+
+def _tier_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_all()
+
+
+def connect() -> None:
+    from .models import Member, Membership, Tier
+
+    for signal in (post_save, post_delete):
+        name = "save" if signal is post_save else "delete"
+        signal.connect(_membership_changed, sender=Membership, dispatch_uid=f"mv-ms-{name}")
+        signal.connect(_member_changed, sender=Member, dispatch_uid=f"mv-m-{name}")
+        signal.connect(_tier_changed, sender=Tier, dispatch_uid=f"mv-t-{name}")

@@ -1,0 +1,723 @@
+"""The page cache: whole responses per (URL, access variant, content version).
+
+Why it is built this way:
+
+* **Versioned tags, not timeouts.** Every cached response names the content it shows
+  (``depends_on``: ``page:12``, ``listing``, ``site``…). Changing content gives those tags
+  new versions (``bump``) in the shared store (the default cache: Redis when configured,
+  else the file cache), so every worker on every server sees the change on its next
+  request. An entry is valid while the versions it was rendered with are current; nothing
+  is ever served stale because a timer has not run out.
+* **One read per hit.** A global generation token changes with every bump. An entry
+  remembers the generation it was last checked at, so a hit reads one key from the shared
+  store; only after a change does it read its tags' versions again.
+* **Entries live in the worker's memory** (a segmented LRU bounded in bytes): a hit is a
+  dictionary lookup, and the WSGI wrapper (``CachedApplication``) answers it before Django
+  builds a request at all. New entries start on probation and join the protected segment
+  only when read again, so a flood of one-off URLs (random query strings) cycles through
+  probation and never evicts the hot pages.
+* **Readers are reduced to their access variant** (``Reader.variant``: anonymous, free,
+  paid with a tier set). Pages render nothing personal (``/members/api/reader/`` fills that
+  in), so readers with equal access share entries. A member's variant is itself cached in
+  the shared store until their memberships change or one starts or ends.
+* **Opt-in and conservative.** Only responses that named their tags are stored, and never
+  one that sets a cookie, used a CSRF token, is ``private``/``no-store``, or was rendered
+  for staff, a preview, a flash message or an ``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import patch_vary_headers
+
+T = TypeVar("T")
+
+# --- Tags and versions ----------------------------------------------------------
+
+_GENERATION_KEY = "masthead:pc:gen"
+_VERSION_PREFIX = "masthead:pc:v:"
+_MEMO_PREFIX = "masthead:pc:m:"
+
+
+@dataclass
+class _Collector:
+    """What the response being rendered depends on."""
+
+    tags: set[str] = field(default_factory=set)
+    valid_until: float | None = None
+
+    def add(self, tags: Iterable[str], valid_until: float | None) -> None:
+        self.tags.update(tags)
+        if valid_until is not None and (self.valid_until is None or valid_until < self.valid_until):
+            self.valid_until = valid_until
+
+
+_collector: contextvars.ContextVar[_Collector | None] = contextvars.ContextVar(
+    "masthead_pagecache_collector", default=None
+)
+
+
+def depends_on(*tags: str) -> None:
+    """Note that the response being rendered shows content named by ``tags``.
+
+    Outside a cacheable request this does nothing, so model and listing code may call it
+    freely.
+    """
+    collector = _collector.get()
+    if collector is not None:
+        collector.tags.update(tags)
+
+
+def valid_until(moment: datetime | float | None) -> None:
+    """The response being rendered must not be served after ``moment``.
+
+    For changes that happen by the clock rather than by an edit: a breaking banner's
+    expiry, a membership drive's start or end, a scheduled page going live.
+    """
+    if moment is None:
+        return
+    collector = _collector.get()
+    if collector is not None:
+        stamp = moment.timestamp() if isinstance(moment, datetime) else float(moment)
+        collector.add((), stamp)
+
+
+@contextmanager
+def collecting() -> Iterator[_Collector]:
+    """Collect the tags of whatever renders inside; they also count for any outer render."""
+    outer = _collector.get()
+    inner = _Collector()
+    token = _collector.set(inner)
+    try:
+        yield inner
+    finally:
+        _collector.reset(token)
+        if outer is not None:
+            outer.add(inner.tags, inner.valid_until)
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def generation() -> str:
+    """The token that changes whenever any tag is bumped (made on first use)."""
+    value = cache.get(_GENERATION_KEY)
+    if value is None:
+        cache.add(_GENERATION_KEY, _new_token(), timeout=None)
+        value = cache.get(_GENERATION_KEY)
+    return str(value)
+
+
+def versions_of(tags: Iterable[str]) -> tuple[str, ...]:
+    """The current version token of each tag, in the order given.
+
+    A tag never bumped (or whose key the store dropped) gets a fresh token here, never a
+    shared default: an entry rendered before a dropped key can then never match again.
+    """
+    names = list(tags)
+    keys = [_VERSION_PREFIX + tag for tag in names]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    for key in missing:
+        cache.add(key, _new_token(), timeout=None)
+    if missing:
+        found.update(cache.get_many(missing))
+    return tuple(str(found.get(key, "")) for key in keys)
+
+
+def bump(*tags: str, urls: Iterable[str] = ()) -> None:
+    """Give ``tags`` new versions, now and again once the current transaction commits.
+
+    Every cached response that shows them is re-rendered on its next request, on every
+    worker; the CDN, when one is configured, is told to drop them too (by key and by URL,
+    from the task queue, after the commit).
+
+    The bump after the commit is the one that counts: a worker that renders between the
+    first bump and the commit still reads the old rows and stores them under the new
+    versions, which the second bump then retires. The first makes the change visible at
+    once inside this transaction (and to tests, whose transactions never commit).
+    """
+    if not tags and not urls:
+        return
+    tag_list, url_list = sorted(set(tags)), sorted(set(urls))
+    if transaction.get_connection().in_atomic_block:
+        _new_versions(tag_list)
+    transaction.on_commit(lambda: bump_now(tag_list, url_list), robust=True)
+
+
+def bump_now(tags: Iterable[str], urls: Iterable[str] = ()) -> None:
+    """Give ``tags`` new versions at once (``bump`` calls this after the commit)."""
+    tags = sorted(set(tags))
+    _new_versions(tags)
+    from .edge import purge_later
+
+    purge_later(list(tags), sorted(set(urls)))
+
+
+def _new_versions(tags: list[str]) -> None:
+    if tags:
+        token = _new_token()
+        cache.set_many({_VERSION_PREFIX + tag: token for tag in tags}, timeout=None)
+        # The generation last, so a reader that sees the new generation sees new versions.
+        cache.set(_GENERATION_KEY, _new_token(), timeout=None)
+
+
+@dataclass
+class _Memo:
+    value: Any
+    tags: tuple[str, ...]
+    versions: tuple[str, ...]
+    generation: str
+    valid_until: float | None
+
+
+def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int | None = None) -> T:
+    """``build()``, kept in the shared cache while the versions of its tags are unchanged.
+
+    Whatever ``build`` itself depends on (``depends_on``/``valid_until`` inside it) is kept
+    with the value, and counts for the response that uses it each time it is served from
+    the cache, so a page that uses memoized parts depends on them exactly as if it had
+    built them.
+    """
+    cache_key = _MEMO_PREFIX + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    now = time.time()
+    gen = generation()
+    memo = cache.get(cache_key)
+    if (
+        isinstance(memo, _Memo)
+        and (memo.valid_until is None or now < memo.valid_until)
+        and (memo.generation == gen or versions_of(memo.tags) == memo.versions)
+    ):
+        _note(memo.tags, memo.valid_until)
+        if memo.generation != gen:
+            memo.generation = gen
+            cache.set(cache_key, memo, timeout)
+        return memo.value
+    with collecting() as inner:
+        depends_on(*tags)
+        value = build()
+    if generation() == gen:
+        # Nothing changed while it was built: safe to keep.
+        all_tags = tuple(sorted(inner.tags))
+        cache.set(
+            cache_key,
+            _Memo(value, all_tags, versions_of(all_tags), gen, inner.valid_until),
+            timeout,
+        )
+    return value
+
+
+def _note(tags: Iterable[str], until: float | None) -> None:
+    collector = _collector.get()
+    if collector is not None:
+        collector.add(tags, until)
+
+
+# --- The store -------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """A stored response and what it was rendered from."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+    tags: tuple[str, ...]
+    versions: tuple[str, ...]
+    checked_generation: str
+    valid_until: float | None
+    variant: str
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 256
+
+
+class Store:
+    """A segmented LRU bounded in bytes: probation for new entries, protected for reused.
+
+    An entry read a second time moves to the protected segment (80% of the bytes); the
+    protected segment's oldest entries fall back to probation, and probation's oldest
+    are dropped. One-off requests therefore only ever displace each other.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.protected_bytes = int(max_bytes * 0.8)
+        self._probation: OrderedDict[str, Entry] = OrderedDict()
+        self._protected: OrderedDict[str, Entry] = OrderedDict()
+        self._sizes = {"probation": 0, "protected": 0}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._probation) + len(self._protected)
+
+    @property
+    def bytes_used(self) -> int:
+        return self._sizes["probation"] + self._sizes["protected"]
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            entry = self._protected.get(key)
+            if entry is not None:
+                self._protected.move_to_end(key)
+                return entry
+            entry = self._probation.pop(key, None)
+            if entry is None:
+                return None
+            self._sizes["probation"] -= entry.size
+            self._protected[key] = entry
+            self._sizes["protected"] += entry.size
+            while self._sizes["protected"] > self.protected_bytes and len(self._protected) > 1:
+                old_key, old = self._protected.popitem(last=False)
+                self._sizes["protected"] -= old.size
+                self._probation[old_key] = old
+                self._sizes["probation"] += old.size
+            self._trim()
+            return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if entry.size > self.max_bytes // 8:
+            return  # one huge answer must not wipe out the cache
+        with self._lock:
+            self._discard(key)
+            self._probation[key] = entry
+            self._sizes["probation"] += entry.size
+            self._trim()
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._discard(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._probation.clear()
+            self._protected.clear()
+            self._sizes = {"probation": 0, "protected": 0}
+
+    def _discard(self, key: str) -> None:
+        for name, segment in (("probation", self._probation), ("protected", self._protected)):
+            old = segment.pop(key, None)
+            if old is not None:
+                self._sizes[name] -= old.size
+
+    def _trim(self) -> None:
+        while self.bytes_used > self.max_bytes and self._probation:
+            _, old = self._probation.popitem(last=False)
+            self._sizes["probation"] -= old.size
+        while self.bytes_used > self.max_bytes and self._protected:
+            _, old = self._protected.popitem(last=False)
+            self._sizes["protected"] -= old.size
+
+
+_store: Store | None = None
+
+
+def store() -> Store:
+    global _store
+    if _store is None:
+        _store = Store(settings.MASTHEAD_PAGE_CACHE_MB * 1024 * 1024)
+    return _store
+
+
+def reset() -> None:
+    """Forget this process's entries (tests; the shared versions stay)."""
+    store().clear()
+
+
+# --- Keys and readers ------------------------------------------------------------
+
+# Marketing and click-tracking parameters never change a page: they are left out of the
+# key, so a newsletter's tracked links all share the page's entry.
+TRACKING_PARAMETERS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ref", "_ga", "igshid", "yclid"}
+)
+_MAX_QUERY_LENGTH = 512
+
+
+def normalised_query(query_string: str) -> str | None:
+    """The query string as it goes into the key: sorted, tracking parameters removed.
+
+    None when the request should not be cached at all (an overlong query).
+    """
+    if not query_string:
+        return ""
+    if len(query_string) > _MAX_QUERY_LENGTH:
+        return None
+    pairs = [
+        (name, value)
+        for name, value in parse_qsl(query_string, keep_blank_values=True)
+        if name not in TRACKING_PARAMETERS and not name.startswith("utm_")
+    ]
+    return urlencode(sorted(pairs))
+
+
+def cache_key(scheme: str, host: str, path: str, query: str, variant: str) -> str:
+    return f"{variant}|{scheme}://{host.lower()}{path}?{query}"
+
+
+def _bypass_cookie_names() -> tuple[str, ...]:
+    return (settings.SESSION_COOKIE_NAME, "messages")
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    if not header:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        # A malformed header: fall back to a lenient split, as Django does.
+        from django.http.cookie import parse_cookie
+
+        return parse_cookie(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def variant_for_cookies(cookies: dict[str, str]) -> str | None:
+    """The access variant of a request with these cookies; None when it must bypass.
+
+    Staff (a session cookie) and readers with a pending flash message bypass the cache.
+    A member's variant comes from the shared store when it is there
+    (``membership.variants``).
+    """
+    for name in _bypass_cookie_names():
+        if name in cookies:
+            return None
+    member_cookie = cookies.get(settings.MASTHEAD_MEMBER_COOKIE)
+    if not member_cookie:
+        return "anonymous"
+    from masthead.membership.variants import variant_for_cookie
+
+    return variant_for_cookie(member_cookie)
+
+
+# --- Serving hits ------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    content_length: int
+
+
+def enabled() -> bool:
+    return bool(settings.MASTHEAD_PAGE_CACHE)
+
+
+def lookup(
+    *,
+    method: str,
+    scheme: str,
+    host: str,
+    path: str,
+    query_string: str,
+    cookie_header: str,
+    if_none_match: str,
+    has_authorization: bool,
+) -> Hit | None:
+    """The cached answer to this request, or None to let Django render it.
+
+    Shared by the WSGI wrapper (before Django) and the middleware (under the test client
+    and any other handler), so both answer exactly alike.
+    """
+    if method not in ("GET", "HEAD") or has_authorization:
+        return None
+    query = normalised_query(query_string)
+    if query is None:
+        return None
+    variant = variant_for_cookies(parse_cookies(cookie_header))
+    if variant is None:
+        return None
+    key = cache_key(scheme, host, path, query, variant)
+    the_store = store()
+    entry = the_store.get(key)
+    if entry is None:
+        return None
+    if entry.valid_until is not None and time.time() >= entry.valid_until:
+        the_store.discard(key)
+        return None
+    gen = generation()
+    if entry.checked_generation != gen:
+        if versions_of(entry.tags) != entry.versions:
+            the_store.discard(key)
+            return None
+        entry.checked_generation = gen
+    if if_none_match and _etag_matches(if_none_match, entry.etag):
+        headers = [(k, v) for k, v in entry.headers if k.lower() in _NOT_MODIFIED_HEADERS]
+        return Hit(304, headers, b"", 0)
+    body = b"" if method == "HEAD" else entry.body
+    return Hit(entry.status, entry.headers, body, len(entry.body))
+
+
+# RFC 9110 15.4.5: a 304 carries the validators and caching headers a 200 would have.
+_NOT_MODIFIED_HEADERS = frozenset(
+    {"cache-control", "content-location", "date", "etag", "expires", "vary"}
+    | {"surrogate-key", "cache-tag", "x-cache"}
+)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    candidates = [tag.strip() for tag in if_none_match.split(",")]
+    # Weak comparison, as RFC 9110 asks for If-None-Match.
+    return any(candidate.removeprefix("W/") == etag for candidate in candidates)
+
+
+# --- Storing misses ------------------------------------------------------------------
+
+# Per URL name: what those views show, for views outside Wagtail's page tree.
+VIEW_TAGS: dict[str, tuple[str, ...]] = {
+    "publishing:tag": ("listing",),
+    "publishing:author": ("listing",),
+    "publishing:news_feed": ("listing", "live"),
+    "publishing:search": ("listing",),
+    "publishing:search_suggest": ("listing",),
+    "publishing:corrections": ("listing",),
+    "publishing:robots_txt": (),
+    "publishing:sitemap": ("listing",),
+    "publishing:sitemap_news": ("listing",),
+    "publishing:sitemap_section": ("listing",),
+    "publishing:sitemap_section_page": ("listing",),
+    "publishing:live_updates": ("listing", "live"),
+    "publishing:live_feed_rss": ("listing", "live"),
+    "publishing:live_feed_atom": ("listing", "live"),
+    "publishing:live_feed_json": ("listing", "live"),
+}
+FEED_PREFIXES = ("publishing:feed_", "publishing:tag_feed_", "publishing:author_feed_")
+FEED_PREFIXES += ("publishing:news_feed_feed_", "publishing:corrections_")
+CONTENT_API_PREFIX = "/ghost/api/content/"
+
+
+def tags_for_view(url_name: str | None, path: str) -> tuple[str, ...] | None:
+    """The tags of a non-page view's answers; None for views that are never cached."""
+    if url_name in VIEW_TAGS:
+        return VIEW_TAGS[url_name]
+    if url_name and url_name.startswith(FEED_PREFIXES):
+        return ("listing",)
+    if path.startswith(CONTENT_API_PREFIX):
+        return ("listing", "live")
+    return None
+
+
+def _cacheable_response(request: HttpRequest, response: HttpResponseBase) -> bool:
+    if response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or response.has_header("Set-Cookie"):
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False  # the page carries this reader's CSRF token
+    control = response.get("Cache-Control", "").lower()
+    return not any(word in control for word in ("private", "no-store", "no-cache"))
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def cache_control_for(variant: str) -> str:
+    """Shared caches may keep anonymous answers (the CDN is purged on change); a member's
+    answer is for their browser only, which revalidates it with its ETag."""
+    if variant != "anonymous":
+        return "private, no-cache"
+    return (
+        f"public, max-age=0, s-maxage={settings.MASTHEAD_EDGE_MAX_AGE}, "
+        f"stale-while-revalidate={settings.MASTHEAD_EDGE_STALE_SECONDS}"
+    )
+
+
+class PageCacheMiddleware:
+    """Answer from the page cache, and keep what Django renders for the next reader.
+
+    It is the outermost middleware, so what it stores is exactly what readers got,
+    headers of the other middleware included, and what it answers skips them all.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not enabled():
+            return self.get_response(request)
+        hit = lookup(
+            method=request.method or "GET",
+            scheme=request.scheme or "http",
+            host=request.get_host(),
+            path=request.path,
+            query_string=request.META.get("QUERY_STRING", ""),
+            cookie_header=request.META.get("HTTP_COOKIE", ""),
+            if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
+            has_authorization="HTTP_AUTHORIZATION" in request.META,
+        )
+        if hit is not None:
+            return _response_from_hit(hit)
+        return self._render(request)
+
+    def _render(self, request: HttpRequest) -> HttpResponseBase:
+        gen = generation()
+        with collecting() as collector:
+            request._pagecache_collector = collector  # type: ignore[attr-defined]
+            response = self.get_response(request)
+        if not getattr(request, "_pagecache_tags_known", False) or not collector.tags:
+            return response
+        self._store(request, response, collector, gen)
+        return response
+
+    def process_view(self, request: HttpRequest, view_func: Any, *args: Any) -> None:
+        match = request.resolver_match
+        url_name = match.view_name if match is not None else None
+        if url_name == "wagtail_serve":
+            return None  # Wagtail pages name their tags in the before_serve_page hook
+        tags = tags_for_view(url_name, request.path_info)
+        if tags is not None:
+            mark_cacheable(request, "site", *tags)
+        return None
+
+    def _store(
+        self, request: HttpRequest, response: HttpResponseBase, collector: _Collector, gen: str
+    ) -> None:
+        query = normalised_query(request.META.get("QUERY_STRING", ""))
+        variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+        if (
+            request.method not in ("GET", "HEAD")
+            or "HTTP_AUTHORIZATION" in request.META
+            or getattr(request, "is_preview", False)
+            or query is None
+            or variant is None
+            or not isinstance(response, HttpResponse)
+            or not _cacheable_response(request, response)
+        ):
+            return
+        if not response.has_header("ETag"):
+            response["ETag"] = etag_for(response.content)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = cache_control_for(variant)
+        patch_vary_headers(response, ["Cookie"])
+        tags = tuple(sorted(collector.tags))
+        from .edge import surrogate_header_values
+
+        for name, value in surrogate_header_values(list(tags)).items():
+            response[name] = value
+        if request.method == "HEAD" or generation() != gen:
+            # A HEAD has no body to keep; a change during the render may not be in it.
+            return
+        entry = Entry(
+            status=response.status_code,
+            headers=[(k, v) for k, v in response.items() if k.lower() not in _HOP_HEADERS],
+            body=response.content,
+            etag=response["ETag"],
+            tags=tags,
+            versions=versions_of(tags),
+            checked_generation=gen,
+            valid_until=collector.valid_until,
+            variant=variant,
+        )
+        key = cache_key(request.scheme or "http", request.get_host(), request.path, query, variant)
+        store().put(key, entry)
+
+
+# Set per answer, not stored: the length is the stored body's, cookies are never kept.
+_HOP_HEADERS = frozenset({"set-cookie", "content-length", "connection", "date"})
+
+
+def mark_cacheable(request: HttpRequest, *tags: str) -> None:
+    """Let this request's answer be cached, depending on ``tags`` (and whatever else
+    its rendering names)."""
+    collector = getattr(request, "_pagecache_collector", None)
+    if collector is None:
+        return
+    request._pagecache_tags_known = True  # type: ignore[attr-defined]
+    collector.tags.update(tags)
+
+
+def _response_from_hit(hit: Hit) -> HttpResponse:
+    response = HttpResponse(hit.body, status=hit.status)
+    for name, value in hit.headers:
+        response[name] = value
+    if hit.status == 200:
+        response["Content-Length"] = str(hit.content_length)
+    return response
+
+
+# --- The WSGI wrapper ---------------------------------------------------------------
+
+
+class CachedApplication:
+    """A WSGI application that answers page-cache hits before Django sees the request.
+
+    A hit costs a dictionary lookup and one read of the shared generation, so cached
+    pages are served at close to a static file's speed; everything else goes to Django.
+    """
+
+    def __init__(self, application: Callable[..., Any]) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if enabled():
+            try:
+                hit = lookup(
+                    method=environ.get("REQUEST_METHOD", "GET"),
+                    scheme=_scheme(environ),
+                    host=_host(environ),
+                    path=_path(environ),
+                    query_string=environ.get("QUERY_STRING", ""),
+                    cookie_header=environ.get("HTTP_COOKIE", ""),
+                    if_none_match=environ.get("HTTP_IF_NONE_MATCH", ""),
+                    has_authorization="HTTP_AUTHORIZATION" in environ,
+                )
+            except Exception:  # noqa: BLE001 - the cache must never take the site down
+                hit = None
+            if hit is not None:
+                if hit.status == 304:
+                    start_response("304 Not Modified", hit.headers)
+                    return [b""]
+                length = ("Content-Length", str(hit.content_length))
+                start_response(f"{hit.status} OK", [*hit.headers, length])
+                return [hit.body]
+        return self.application(environ, start_response)
+
+
+def _scheme(environ: dict[str, Any]) -> str:
+    header = settings.SECURE_PROXY_SSL_HEADER
+    if header and environ.get(header[0]) == header[1]:
+        return "https"
+    return str(environ.get("wsgi.url_scheme", "http"))
+
+
+def _host(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "")
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
+    return str(host)
+
+
+def _path(environ: dict[str, Any]) -> str:
+    from django.core.handlers.wsgi import get_path_info, get_script_name
+
+    return get_script_name(environ) + get_path_info(environ)
