@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python -m benchmarks.newsletter_send
 	$(BIN)/python -m benchmarks.live_polling
 	$(BIN)/python -m benchmarks.ghost_api
+	$(BIN)/python -m benchmarks.page_cache
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var node_modules

@@ -31,11 +31,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.live_polling import _free_port, _server_cpu_seconds, _wait_for, start_server
+from benchmarks._common import content_key, free_port, server_cpu_seconds, start_server, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_FILE = "/static/masthead/css/site.css"
-INTEGRATION_NAME = "Benchmark"
 
 
 def main() -> None:
@@ -51,7 +50,7 @@ def main() -> None:
         sys.exit("--concurrency, --duration and --workers must be positive.")
 
     data_dir = ROOT / "var" / f"bench-ghost-{args.size}"
-    port = _free_port()
+    port = free_port()
     os.environ.update(
         {
             "MASTHEAD_DATA_DIR": str(data_dir),
@@ -80,7 +79,7 @@ def main() -> None:
         "post read by slug": [f"{api}/posts/slug/{slug}/?key={key}" for slug in slugs],
     }
     try:
-        _wait_for(base + STATIC_FILE)
+        wait_for(base + STATIC_FILE)
         results = [
             asyncio.run(_measure(name, urls, args, server.pid)) for name, urls in cases.items()
         ]
@@ -92,18 +91,14 @@ def main() -> None:
 
 def _content_key_and_slugs() -> tuple[str, list[str], int]:
     """The benchmark integration's content key, the 15 newest posts' slugs, the post count."""
-    from masthead.contentapi.models import Integration
     from masthead.membership.access import Visibility
     from masthead.publishing.models import ArticlePage
 
-    integration = Integration.objects.active().filter(name=INTEGRATION_NAME).first()
-    if integration is None:
-        integration = Integration.objects.create(name=INTEGRATION_NAME)
     articles = ArticlePage.objects.live().filter(visibility=Visibility.PUBLIC)
     slugs = list(articles.order_by("-first_published_at").values_list("slug", flat=True)[:15])
     if not slugs:
         sys.exit("The demo newsroom has no articles: remove var/bench-ghost-* and run again.")
-    return integration.content_key, slugs, articles.count()
+    return content_key(), slugs, articles.count()
 
 
 @dataclass
@@ -163,7 +158,7 @@ async def _measure(name: str, urls: list[str], args: argparse.Namespace, server_
         sizes.clear()
 
         stop_at = time.monotonic() + args.duration
-        cpu_before = _server_cpu_seconds(server_pid)
+        cpu_before = server_cpu_seconds(server_pid)
         started = time.monotonic()
 
         async def client(number: int) -> None:
@@ -174,7 +169,7 @@ async def _measure(name: str, urls: list[str], args: argparse.Namespace, server_
 
         await asyncio.gather(*(client(n) for n in range(args.concurrency)))
         seconds = time.monotonic() - started
-        cpu = _server_cpu_seconds(server_pid) - cpu_before
+        cpu = server_cpu_seconds(server_pid) - cpu_before
     return Result(
         name=name,
         requests=len(latencies),

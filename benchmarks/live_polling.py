@@ -32,18 +32,17 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import free_port, server_cpu_seconds, start_server, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "bench-live-coverage"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -59,7 +58,7 @@ def main() -> None:
         sys.exit("--readers, --interval, --post-every and --duration must be positive.")
 
     data_dir = ROOT / "var" / "bench-live"
-    port = _free_port()
+    port = free_port()
     os.environ.update(
         {
             "MASTHEAD_DATA_DIR": str(data_dir),
@@ -80,7 +79,7 @@ def main() -> None:
     server = start_server(port, workers=args.workers)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_for(base + page.url)
+        wait_for(base + page.url)
         costs = asyncio.run(_costs(base, page.url, _cursor(page), args.requests, server.pid))
         load = asyncio.run(_load(base, page, _cursor(page), args, server.pid))
     finally:
@@ -119,72 +118,6 @@ def _live_page() -> Any:
                 body=paragraph_blocks([f"Update number {number}. " + "Words of the update. " * 30]),
             )
     return page
-
-
-def start_server(port: int, *, workers: int) -> subprocess.Popen[bytes]:
-    """``masthead serve`` (the production server, no task worker) in a process of its own."""
-    return subprocess.Popen(  # noqa: S603  # our own interpreter and command
-        [
-            sys.executable,
-            "-m",
-            "masthead.cli",
-            "serve",
-            "--no-worker",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(url: str) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 180  # a loaded machine starts Django slowly
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  # our own server
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"The server did not answer {url} within 180 s.")
-
-
-def _server_cpu_seconds(root_pid: int) -> float:
-    """User and system CPU of ``root_pid`` and every process under it, from /proc."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces; the fields after its closing parenthesis do not.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    tree = {root_pid}
-    grew = True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 # --- cost per request (the reference) -------------------------------------------
@@ -226,13 +159,13 @@ async def _costs(
                 async with session.get(url, headers=headers) as response:
                     status = response.status
                     await response.read()
-            cpu_before = _server_cpu_seconds(server_pid)
+            cpu_before = server_cpu_seconds(server_pid)
             start = time.perf_counter()
             for _ in range(requests):
                 async with session.get(url, headers=headers) as response:
                     await response.read()
             wall = time.perf_counter() - start
-            cpu = _server_cpu_seconds(server_pid) - cpu_before
+            cpu = server_cpu_seconds(server_pid) - cpu_before
             results.append(Cost(name, cpu * 1000 / requests, wall * 1000 / requests, status))
     return results
 
@@ -319,7 +252,7 @@ async def _load(
         tasks = [asyncio.create_task(reader()) for _ in range(args.readers)]
         # One interval for every reader to make its first request before measuring.
         await asyncio.sleep(args.interval)
-        cpu_before = _server_cpu_seconds(server_pid)
+        cpu_before = server_cpu_seconds(server_pid)
         started = time.monotonic()
         requests_before = load.requests
         number = 0
@@ -331,7 +264,7 @@ async def _load(
         # Let the last update reach everyone before stopping.
         await asyncio.sleep(args.interval + 1)
         load.seconds = time.monotonic() - started
-        load.cpu_seconds = _server_cpu_seconds(server_pid) - cpu_before
+        load.cpu_seconds = server_cpu_seconds(server_pid) - cpu_before
         load.requests -= requests_before
         stop.set()
         await asyncio.gather(*tasks)
