@@ -16,6 +16,8 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.formats import number_format
 
+from masthead.cachetags import valid_until
+
 from .models import Campaign, Member, Membership, MembershipSettings, Tier
 
 RUNNING_CAMPAIGNS_KEY = "masthead:campaigns-not-ended"
@@ -41,7 +43,16 @@ def running_campaigns(now: datetime | None = None) -> list[Campaign]:
     # Rows cached by the previous release may name a field that a migration removed.
     fields = {field.attname for field in Campaign._meta.concrete_fields}
     campaigns = [Campaign(**{k: v for k, v in row.items() if k in fields}) for row in rows]
+    _note_next_change(campaigns, now)
     return [c for c in campaigns if c.starts_at <= now < c.ends_at]
+
+
+def _note_next_change(campaigns: list[Campaign], now: datetime) -> None:
+    """Tell the page cache when the drives shown change by the clock (one starts or ends):
+    cached pages that show drives are rendered again at that second, not later."""
+    moments = [m for c in campaigns for m in (c.starts_at, c.ends_at) if m > now]
+    if moments:
+        valid_until(min(moments))
 
 
 def forget_running_campaigns() -> None:
@@ -77,6 +88,7 @@ def community_count(basis: str) -> int:
             members = members.with_paid_access()
         count = members.count()
         cache.set(key, count, settings.MASTHEAD_COUNTER_CACHE_SECONDS)
+    _counted()
     return int(count)
 
 
@@ -117,7 +129,14 @@ def campaign_count(campaign: Campaign, now: datetime | None = None) -> int:
     if count is None:
         count = _count_new(campaign, campaign.starts_at, min(now, campaign.ends_at))
         cache.set(key, count, settings.MASTHEAD_COUNTER_CACHE_SECONDS)
+    _counted()
     return int(count)
+
+
+def _counted() -> None:
+    """A page that shows a count is kept no longer than the count itself, so cached pages
+    follow the counter as closely as uncached ones did."""
+    valid_until(timezone.now().timestamp() + settings.MASTHEAD_COUNTER_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ _BOOKKEEPING_FIELDS = frozenset(
 )
 
 _PHOTO_BOOKKEEPING = frozenset({"file_hash", "file_size"})
+_SETTINGS_MODELS = frozenset({"publishing.sitesettings", "membership.membershipsettings"})
 
 # Models whose rows every page may show: any change bumps "site" (and "listing", as cards
 # and bylines in lists show them too).
@@ -143,6 +144,8 @@ def _model_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
             # A new upload shows nowhere until a page that uses it is published; Wagtail
             # notes a photo's size and hash while rendering, which changes nothing shown.
             return
+        if label in _SETTINGS_MODELS and kwargs.get("created"):
+            return  # made with its defaults on first read, in the middle of a render
         pagecache.bump("site", "listing")
     elif label == "publishing.liveupdate":
         pagecache.bump("live", f"page:{instance.page_id}")

@@ -27,16 +27,13 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -47,6 +44,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
+from masthead.cachetags import Collector, collecting, depends_on, note, valid_until
+
+__all__ = ["bump", "collecting", "depends_on", "memoize", "valid_until"]
+
 T = TypeVar("T")
 
 # --- Tags and versions ----------------------------------------------------------
@@ -54,63 +55,6 @@ T = TypeVar("T")
 _GENERATION_KEY = "masthead:pc:gen"
 _VERSION_PREFIX = "masthead:pc:v:"
 _MEMO_PREFIX = "masthead:pc:m:"
-
-
-@dataclass
-class _Collector:
-    """What the response being rendered depends on."""
-
-    tags: set[str] = field(default_factory=set)
-    valid_until: float | None = None
-
-    def add(self, tags: Iterable[str], valid_until: float | None) -> None:
-        self.tags.update(tags)
-        if valid_until is not None and (self.valid_until is None or valid_until < self.valid_until):
-            self.valid_until = valid_until
-
-
-_collector: contextvars.ContextVar[_Collector | None] = contextvars.ContextVar(
-    "masthead_pagecache_collector", default=None
-)
-
-
-def depends_on(*tags: str) -> None:
-    """Note that the response being rendered shows content named by ``tags``.
-
-    Outside a cacheable request this does nothing, so model and listing code may call it
-    freely.
-    """
-    collector = _collector.get()
-    if collector is not None:
-        collector.tags.update(tags)
-
-
-def valid_until(moment: datetime | float | None) -> None:
-    """The response being rendered must not be served after ``moment``.
-
-    For changes that happen by the clock rather than by an edit: a breaking banner's
-    expiry, a membership drive's start or end, a scheduled page going live.
-    """
-    if moment is None:
-        return
-    collector = _collector.get()
-    if collector is not None:
-        stamp = moment.timestamp() if isinstance(moment, datetime) else float(moment)
-        collector.add((), stamp)
-
-
-@contextmanager
-def collecting() -> Iterator[_Collector]:
-    """Collect the tags of whatever renders inside; they also count for any outer render."""
-    outer = _collector.get()
-    inner = _Collector()
-    token = _collector.set(inner)
-    try:
-        yield inner
-    finally:
-        _collector.reset(token)
-        if outer is not None:
-            outer.add(inner.tags, inner.valid_until)
 
 
 def _new_token() -> str:
@@ -206,7 +150,7 @@ def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int 
         and (memo.valid_until is None or now < memo.valid_until)
         and (memo.generation == gen or versions_of(memo.tags) == memo.versions)
     ):
-        _note(memo.tags, memo.valid_until)
+        note(memo.tags, memo.valid_until)
         if memo.generation != gen:
             memo.generation = gen
             cache.set(cache_key, memo, timeout)
@@ -223,12 +167,6 @@ def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int 
             timeout,
         )
     return value
-
-
-def _note(tags: Iterable[str], until: float | None) -> None:
-    collector = _collector.get()
-    if collector is not None:
-        collector.add(tags, until)
 
 
 # --- The store -------------------------------------------------------------------
@@ -597,7 +535,7 @@ class PageCacheMiddleware:
         return None
 
     def _store(
-        self, request: HttpRequest, response: HttpResponseBase, collector: _Collector, gen: str
+        self, request: HttpRequest, response: HttpResponseBase, collector: Collector, gen: str
     ) -> None:
         query = normalised_query(request.META.get("QUERY_STRING", ""))
         variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))

@@ -1,0 +1,568 @@
+"""The page cache: what it keeps, for whom, and that every change reaches readers at once."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from masthead.contentapi.models import Integration
+from masthead.membership import actions as member_actions
+from masthead.membership.access import Visibility
+from masthead.membership.models import Campaign
+from masthead.publishing import actions, pagecache
+from masthead.publishing.factories import (
+    ArticlePageFactory,
+    AuthorFactory,
+    LivePageFactory,
+    TagFactory,
+    paragraph_blocks,
+)
+from masthead.publishing.pagecache import CachedApplication, Store, normalised_query
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Ossified-quartz-detail"
+
+
+def _get(client: Client, url: str, **extra: Any) -> tuple[Any, int]:
+    """The response and how many SQL queries answering it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **extra)
+    return response, len(queries.captured_queries)
+
+
+def _cached(client: Client, url: str) -> bool:
+    """Whether ``url`` is answered from the cache (no query at all)."""
+    response, count = _get(client, url)
+    assert response.status_code == 200, url
+    return count == 0
+
+
+@pytest.fixture
+def newsroom(home: Any, section: Any, author: Any) -> dict[str, Any]:
+    story = ArticlePageFactory(
+        parent=home, title="The bridge reopens", section=section, authors=[author]
+    )
+    return {"home": home, "section": section, "author": author, "story": story}
+
+
+def _gated(home: Any, **kwargs: Any) -> Any:
+    body = [
+        *paragraph_blocks(["An opening anyone may read."]),
+        {"type": "paywall", "value": None},
+        *paragraph_blocks([f"The {SECRET} for members."]),
+    ]
+    return ArticlePageFactory(parent=home, body=body, **kwargs)
+
+
+# --- What is kept ---------------------------------------------------------------
+
+
+def test_a_second_reader_gets_the_stored_page_without_a_query(client, newsroom):
+    url = newsroom["story"].url
+    first, count = _get(client, url)
+    assert count > 0
+    second, again = _get(Client(), url)
+    assert again == 0
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert second["Content-Type"] == first["Content-Type"]
+    assert int(second["Content-Length"]) == len(first.content)
+
+
+def test_anonymous_pages_say_how_shared_caches_may_keep_them(client, newsroom, settings):
+    settings.MASTHEAD_EDGE_MAX_AGE = 600
+    settings.MASTHEAD_EDGE_STALE_SECONDS = 45
+    response = client.get(newsroom["story"].url)
+    assert response["Cache-Control"] == (
+        "public, max-age=0, s-maxage=600, stale-while-revalidate=45"
+    )
+    assert response["ETag"].startswith('"') and len(response["ETag"]) == 34
+    from masthead.publishing.edge import surrogate_header_values
+
+    story_tag = f"page:{newsroom['story'].pk}"
+    expected = surrogate_header_values(["listing", story_tag, "site"])
+    assert response["Surrogate-Key"] == expected["Surrogate-Key"]
+    assert response["Cache-Tag"] == expected["Cache-Tag"]
+    assert any(key.endswith(story_tag) for key in response["Surrogate-Key"].split())
+
+
+def test_if_none_match_gets_304_with_its_validators(client, newsroom):
+    url = newsroom["story"].url
+    etag = client.get(url)["ETag"]
+    response, count = _get(client, url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert "Cache-Control" in response
+    assert count == 0
+    weak = client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{etag}')
+    assert weak.status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+
+
+def test_head_gets_headers_and_no_body(client, newsroom):
+    url = newsroom["story"].url
+    full = client.get(url)
+    head = client.head(url)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == full["ETag"]
+    assert int(head["Content-Length"]) == len(full.content)
+
+
+def test_tracking_parameters_share_the_page_and_others_do_not():
+    assert normalised_query("utm_source=x&page=2&fbclid=y") == "page=2"
+    assert normalised_query("b=2&a=1") == "a=1&b=2"
+    assert normalised_query("x=" + "y" * 600) is None
+
+
+def test_tracked_links_are_answered_from_the_same_entry(client, newsroom):
+    url = newsroom["story"].url
+    client.get(url)
+    assert _cached(client, url + "?utm_source=newsletter&utm_medium=email&fbclid=abc")
+
+
+def test_listings_are_cached_too(client, newsroom):
+    section, author = newsroom["section"], newsroom["author"]
+    for url in ["/", f"/tag/{section.slug}/", f"/author/{author.slug}/", "/news-feed/", "/rss/"]:
+        client.get(url)
+        assert _cached(client, url), url
+
+
+# --- What is never kept -------------------------------------------------------------
+
+
+def test_staff_are_never_served_or_stored(admin_client, client, newsroom):
+    url = newsroom["story"].url
+    admin_client.get(url)
+    assert len(pagecache.store()) == 0
+    client.get(url)
+    _, count = _get(admin_client, url)
+    assert count > 0
+
+
+def test_pages_with_a_csrf_token_or_a_cookie_are_not_stored(client, home):
+    assert client.get("/members/join/").status_code == 200
+    assert client.get("/members/signin/").status_code == 200
+    assert len(pagecache.store()) == 0
+
+
+def test_a_page_that_sets_a_cookie_is_not_stored(client, home, settings):
+    from masthead.membership.models import MembershipSettings
+
+    config = MembershipSettings.for_site(home.get_site())
+    config.metering_enabled = True
+    config.anonymous_monthly_limit = 3
+    config.save()
+    article = _gated(home, visibility=Visibility.MEMBERS)
+    client.get(article.url)
+    client.post("/members/meter/", {"next": article.url})
+    response = client.get(article.url)
+    assert SECRET in response.content.decode()
+    assert response.cookies  # the meter's cookie
+    assert "private" in response["Cache-Control"]
+    assert not any(entry.body.find(SECRET.encode()) >= 0 for entry in _entries()), (
+        "a metered page must never be shared"
+    )
+
+
+def test_a_flash_message_bypasses_the_cache(client, newsroom):
+    url = newsroom["story"].url
+    client.get(url)
+    client.cookies["messages"] = "anything"
+    _, count = _get(client, url)
+    assert count > 0
+
+
+def test_requests_with_authorization_bypass_the_cache(client, newsroom):
+    url = newsroom["story"].url
+    client.get(url)
+    _, count = _get(client, url, HTTP_AUTHORIZATION="Bearer x")
+    assert count > 0
+
+
+def test_errors_are_not_stored(client, home):
+    assert client.get("/no-such-story/").status_code == 404
+    assert len(pagecache.store()) == 0
+
+
+def test_the_cache_can_be_switched_off(client, newsroom, settings):
+    settings.MASTHEAD_PAGE_CACHE = False
+    url = newsroom["story"].url
+    client.get(url)
+    _, count = _get(client, url)
+    assert count > 0
+
+
+# --- Readers and their variants ------------------------------------------------------
+
+
+def _entries() -> list[pagecache.Entry]:
+    the_store = pagecache.store()
+    return [*the_store._probation.values(), *the_store._protected.values()]
+
+
+def test_members_with_equal_access_share_pages_and_nothing_personal_is_kept(
+    home, supporter, make_member, member_client
+):
+    article = _gated(home, visibility=Visibility.PAID)
+    alice = make_member("alice.personal@example.org", comp=supporter)
+    alice.name = "Alice Quillfeather"
+    alice.save()
+    bob = make_member("bob@example.org", comp=supporter)
+    as_alice = member_client(alice)
+    first = as_alice.get(article.url)
+    assert SECRET in first.content.decode()
+    assert first["Cache-Control"] == "private, no-cache"
+
+    as_bob = member_client(bob)
+    as_bob.get("/")  # bob's variant is now known
+    second, count = _get(as_bob, article.url)
+    assert count == 0
+    assert second.content == first.content
+
+    anonymous = Client().get(article.url).content.decode()
+    assert SECRET not in anonymous
+    for entry in _entries():
+        body = entry.body.decode()
+        assert "alice.personal@example.org" not in body
+        assert "Alice Quillfeather" not in body
+        assert "bob@example.org" not in body
+        assert entry.variant in ("anonymous", f"paid:{'.'.join(_tiers(alice))}")
+        if entry.variant == "anonymous":
+            assert SECRET not in body
+
+
+def _tiers(member: Any) -> list[str]:
+    from masthead.membership.middleware import reader_for_member
+
+    return sorted(str(tier) for tier in reader_for_member(member).tier_ids)
+
+
+def test_a_free_member_never_gets_the_paid_page(home, supporter, make_member, member_client):
+    article = _gated(home, visibility=Visibility.PAID)
+    payer = make_member("payer@example.org", comp=supporter)
+    member_client(payer).get(article.url)
+    free = make_member("free@example.org")
+    page = member_client(free).get(article.url).content.decode()
+    assert SECRET not in page
+
+
+def test_new_access_shows_at_once(home, supporter, make_member, member_client):
+    article = _gated(home, visibility=Visibility.PAID)
+    reader = make_member("reader@example.org")
+    browser = member_client(reader)
+    assert SECRET not in browser.get(article.url).content.decode()
+    member_actions.comp_member(member=reader, tier=supporter)
+    assert SECRET in browser.get(article.url).content.decode()
+
+
+def test_signing_out_everywhere_stops_cached_pages_for_old_cookies(
+    home, supporter, make_member, member_client
+):
+    article = _gated(home, visibility=Visibility.PAID)
+    reader = make_member("leaver@example.org", comp=supporter)
+    browser = member_client(reader)
+    assert SECRET in browser.get(article.url).content.decode()
+    member_actions.sign_out_everywhere(member=reader)
+    assert SECRET not in browser.get(article.url).content.decode()
+
+
+def test_access_that_ends_by_the_clock_ends_in_the_cache(
+    home, supporter, make_member, member_client, clock_driven_cache
+):
+    article = _gated(home, visibility=Visibility.PAID)
+    reader = make_member("lapsing@example.org", comp=supporter)
+    membership = reader.memberships.get(tier=supporter)
+    membership.ends_at = timezone.now() + timedelta(minutes=10)
+    membership.save()
+    browser = member_client(reader)
+    assert SECRET in browser.get(article.url).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert SECRET not in browser.get(article.url).content.decode()
+
+
+# --- Invalidation -------------------------------------------------------------------
+
+
+def _warm(client: Client, urls: list[str]) -> None:
+    for url in urls:
+        client.get(url)
+        assert _cached(client, url), url
+
+
+def test_publishing_an_article_reaches_every_page_that_lists_it(client, newsroom):
+    section, author, home = newsroom["section"], newsroom["author"], newsroom["home"]
+    key = Integration.objects.create(name="Site").content_key
+    api = f"/ghost/api/content/posts/?key={key}&include=tags,authors"
+    urls = [
+        "/",
+        f"/tag/{section.slug}/",
+        f"/author/{author.slug}/",
+        "/news-feed/",
+        "/rss/",
+        "/sitemap-news.xml",
+        api,
+    ]
+    _warm(client, urls)
+    draft = ArticlePageFactory(
+        parent=home, title="Ferry service resumes", section=section, live=False
+    )
+    draft.article_authors.create(author=author)
+    draft.save_revision().publish()
+    for url in urls:
+        if url == "/news-feed/":
+            continue  # briefs only
+        assert "Ferry service resumes" in client.get(url).content.decode(), url
+
+
+def test_a_brief_reaches_the_news_feed(client, newsroom):
+    _warm(client, ["/news-feed/"])
+    ArticlePageFactory(parent=newsroom["home"], brief=True, title="Sirens in the north")
+    assert "Sirens in the north" in client.get("/news-feed/").content.decode()
+
+
+def test_editing_unpublishing_and_deleting_reach_readers(client, newsroom):
+    story = newsroom["story"]
+    _warm(client, ["/", story.url])
+    story.title = "The bridge reopens to trucks"
+    story.save_revision().publish()
+    assert "reopens to trucks" in client.get("/").content.decode()
+    assert "reopens to trucks" in client.get(story.url).content.decode()
+
+    story.unpublish()
+    assert client.get(story.url).status_code == 404
+    assert "reopens to trucks" not in client.get("/").content.decode()
+
+    story.save_revision().publish()
+    _warm(client, ["/"])
+    story.delete()
+    assert "reopens to trucks" not in client.get("/").content.decode()
+
+
+def test_moving_a_page_reaches_readers(client, newsroom, home):
+    from masthead.publishing.factories import StandardPageFactory
+
+    folder = StandardPageFactory(parent=home, title="Archive", slug="archive")
+    story = newsroom["story"]
+    old_url = story.url
+    _warm(client, ["/", old_url])
+    story.move(folder, pos="last-child")
+    story.refresh_from_db()
+    assert story.url != old_url
+    moved = client.get(old_url)  # Wagtail's automatic redirect, not the stored page
+    assert moved.status_code == 301 and moved["Location"].endswith(story.url)
+    assert story.url in client.get("/").content.decode()
+
+
+def test_a_saved_draft_changes_nothing_readers_see(client, newsroom):
+    story, other = newsroom["story"], ArticlePageFactory(parent=newsroom["home"])
+    _warm(client, ["/", other.url, story.url])
+    story.title = "A draft headline"
+    story.save_revision()
+    assert _cached(client, "/")
+    assert _cached(client, other.url)
+    assert "A draft headline" not in client.get(story.url).content.decode()
+
+
+def test_a_live_update_reaches_its_page_and_the_home_page_only(client, newsroom, home):
+    live = LivePageFactory(parent=home, title="Live: the summit")
+    other = newsroom["story"]
+    _warm(client, [live.url, "/", other.url])
+    actions.post_live_update(page=live, body=paragraph_blocks(["Delegations arrive."]))
+    assert "Delegations arrive." in client.get(live.url).content.decode()
+    assert not _cached(client, "/")
+    assert _cached(client, other.url)
+
+
+def test_site_wide_changes_reach_every_page(client, newsroom):
+    story, author = newsroom["story"], newsroom["author"]
+    _warm(client, [story.url, "/"])
+    author.name = "Olena Renamed"
+    author.save()
+    assert "Olena Renamed" in client.get(story.url).content.decode()
+    tag = TagFactory(name="Energy")
+    _warm(client, [story.url])
+    tag.name = "Power grid"
+    tag.save()
+    assert not _cached(client, story.url)
+
+
+def test_a_drive_that_starts_by_the_clock_shows_on_cached_pages(client, newsroom):
+    now = timezone.now()
+    Campaign.objects.create(
+        name="Winter drive",
+        headline="Keep the lights on",
+        goal=1000,
+        starts_at=now + timedelta(minutes=5),
+        ends_at=now + timedelta(days=5),
+        is_enabled=True,
+    )
+    url = newsroom["story"].url
+    assert "Keep the lights on" not in client.get(url).content.decode()
+    with time_machine.travel(now + timedelta(minutes=6)):
+        assert "Keep the lights on" in client.get(url).content.decode()
+
+
+def test_a_change_during_a_render_is_not_stored(client, newsroom, monkeypatch):
+    from masthead.publishing import models
+
+    story = newsroom["story"]
+    original = models.ArticlePage.get_context
+
+    def with_a_change(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        pagecache.bump_now(["listing"])
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(models.ArticlePage, "get_context", with_a_change)
+    client.get(story.url)
+    assert len(pagecache.store()) == 0
+
+
+def test_a_version_dropped_by_the_store_never_revives_an_old_entry(client, newsroom):
+    from django.core.cache import cache
+
+    url = newsroom["story"].url
+    _warm(client, [url])
+    cache.clear()  # evicted versions and generation
+    _, count = _get(client, url)
+    assert count > 0
+
+
+# --- Memoized parts ---------------------------------------------------------------------
+
+
+def test_memoize_keeps_a_value_until_its_tags_change(db):
+    calls: list[int] = []
+
+    def build() -> int:
+        calls.append(1)
+        pagecache.depends_on("author:7")
+        return len(calls)
+
+    assert pagecache.memoize("chrome", ["site"], build) == 1
+    assert pagecache.memoize("chrome", ["site"], build) == 1
+    pagecache.bump_now(["listing"])
+    assert pagecache.memoize("chrome", ["site"], build) == 1  # unrelated change
+    pagecache.bump_now(["author:7"])
+    assert pagecache.memoize("chrome", ["site"], build) == 2  # a tag named inside build
+    with pagecache.collecting() as outer:
+        pagecache.memoize("chrome", ["site"], build)
+    assert {"site", "author:7"} <= outer.tags
+
+
+# --- The store -----------------------------------------------------------------------
+
+
+def _entry(size: int) -> pagecache.Entry:
+    return pagecache.Entry(200, [], b"x" * size, '"e"', (), (), "g", None, "anonymous")
+
+
+def test_a_flood_of_one_off_addresses_does_not_evict_hot_pages():
+    store = Store(max_bytes=100_000)
+    for name in ("home", "story"):
+        store.put(name, _entry(5_000))
+        assert store.get(name) is not None  # read again: protected
+    for n in range(2_000):
+        store.put(f"random-{n}", _entry(2_000))
+    assert store.get("home") is not None and store.get("story") is not None
+    assert store.bytes_used <= 100_000
+    assert len(store) < 60
+
+
+def test_an_answer_too_big_for_the_store_is_not_kept():
+    store = Store(max_bytes=80_000)
+    store.put("huge", _entry(20_000))
+    assert store.get("huge") is None
+
+
+# --- The WSGI fast path ------------------------------------------------------------------
+
+
+def _wsgi_get(app: Any, path: str, **environ: Any) -> tuple[str, dict[str, str], bytes]:
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> None:
+        captured["status"], captured["headers"] = status, dict(headers)
+
+    base = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        **environ,
+    }
+    body = b"".join(app(base, start_response))
+    return captured["status"], captured["headers"], body
+
+
+def test_the_wsgi_wrapper_answers_hits_before_django(newsroom):
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    status, headers, body = _wsgi_get(app, path)
+    assert status.startswith("200")
+    calls: list[Any] = []
+    app.application = lambda environ, start: calls.append(environ)  # Django is not reached
+    with CaptureQueriesContext(connection) as queries:
+        status, again, cached_body = _wsgi_get(app, path)
+    assert status == "200 OK" and not calls and not queries.captured_queries
+    assert cached_body == body
+    assert again["ETag"] == headers["ETag"] and again["Content-Length"] == str(len(body))
+    status, _, empty = _wsgi_get(app, path, HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert status == "304 Not Modified" and empty == b""
+
+
+def test_the_wsgi_wrapper_passes_staff_through(newsroom):
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    _wsgi_get(app, path)
+    calls: list[Any] = []
+
+    def django(environ: Any, start: Any) -> list[bytes]:
+        calls.append(environ)
+        start("200 OK", [])
+        return [b""]
+
+    app.application = django
+    _wsgi_get(app, path, HTTP_COOKIE="sessionid=abc")
+    _wsgi_get(app, path, REQUEST_METHOD="POST")
+    assert len(calls) == 2
+
+
+def test_a_cached_answer_is_the_same_as_a_rendered_one(client, newsroom, settings):
+    url = newsroom["story"].url
+    rendered = client.get(url)
+    cached = client.get(url)
+    assert dict(cached.items()) == dict(rendered.items())
+
+
+def test_query_budget_of_a_hit_is_zero_for_members_too(home, supporter, make_member, member_client):
+    article = ArticlePageFactory(parent=home)
+    reader = make_member("zero@example.org", comp=supporter)
+    browser = member_client(reader)
+    browser.get(article.url)
+    assert _cached(browser, article.url)
+
+
+def test_authors_pages_are_invalidated_when_an_author_joins_an_article(client, home, section):
+    writer = AuthorFactory(name="Taras Writer")
+    _warm(client, [f"/author/{writer.slug}/"])
+    article = ArticlePageFactory(parent=home, section=section, live=False, title="Grain deal")
+    article.article_authors.create(author=writer)
+    article.save_revision().publish()
+    assert "Grain deal" in client.get(f"/author/{writer.slug}/").content.decode()
