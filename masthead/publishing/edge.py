@@ -91,8 +91,8 @@ def edge_key(tag: str, prefix: str | None = None) -> str:
 
 
 def _coarse_first(tags: Iterable[str]) -> list[str]:
-    unique = list(dict.fromkeys(tags))
-    return [t for t in unique if t in COARSE_TAGS] + [t for t in unique if t not in COARSE_TAGS]
+    unique = dict.fromkeys(tags)
+    return [t for t in COARSE_TAGS if t in unique] + [t for t in unique if t not in COARSE_TAGS]
 
 
 def surrogate_header_values(tags: Iterable[str]) -> dict[str, str]:
@@ -223,6 +223,8 @@ def purge_from(
     left_keys, left_urls = Unpurged(), Unpurged()
     if keys and isinstance(edge, PurgesByKey):
         left_keys = edge.purge_keys(keys)
+        if left_keys.items:  # the API is busy or down: its URL purges would fare the same
+            return left_keys, Unpurged(list(urls), left_keys.wait)
     by_host: dict[str, list[str]] = defaultdict(list)
     for url in urls:
         by_host[urlsplit(url).netloc].append(url)
