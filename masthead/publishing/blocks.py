@@ -14,6 +14,8 @@ from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from .richtext_cache import CachedRichTextBlock
+
 PARAGRAPH_FEATURES = [
     "bold",
     "italic",
@@ -167,7 +169,7 @@ class VideoBlock(blocks.StructBlock):
 
 
 class EditorsNoteBlock(blocks.StructBlock):
-    text = blocks.RichTextBlock(features=["bold", "italic", "link"])
+    text = CachedRichTextBlock(features=["bold", "italic", "link"])
 
     class Meta:
         icon = "warning"
@@ -213,7 +215,7 @@ class CommunityCounterBlock(blocks.StaticBlock):
 
 
 class ArticleBodyBlock(blocks.StreamBlock):
-    paragraph = blocks.RichTextBlock(features=PARAGRAPH_FEATURES, template="blocks/paragraph.html")
+    paragraph = CachedRichTextBlock(features=PARAGRAPH_FEATURES, template="blocks/paragraph.html")
     heading = HeadingBlock()
     image = ImageBlock()
     pull_quote = PullQuoteBlock()
@@ -232,7 +234,7 @@ class LiveUpdateBodyBlock(blocks.StreamBlock):
     its blocks as they are.
     """
 
-    paragraph = blocks.RichTextBlock(
+    paragraph = CachedRichTextBlock(
         features=["bold", "italic", "link", "ol", "ul"], template="blocks/paragraph.html"
     )
     image = ImageBlock()
@@ -244,13 +246,13 @@ class LiveUpdateBodyBlock(blocks.StreamBlock):
 class KeyPointsBlock(blocks.StreamBlock):
     """The key points at the top of a live page: one short sentence each."""
 
-    point = blocks.RichTextBlock(features=["bold", "italic", "link"], label=_("Key point"))
+    point = CachedRichTextBlock(features=["bold", "italic", "link"], label=_("Key point"))
 
 
 class PageBodyBlock(blocks.StreamBlock):
     """Blocks for standard pages (About, Contact, policies)."""
 
-    paragraph = blocks.RichTextBlock(
+    paragraph = CachedRichTextBlock(
         features=[*PARAGRAPH_FEATURES, "h2", "h3"], template="blocks/paragraph.html"
     )
     heading = HeadingBlock()
