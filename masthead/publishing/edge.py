@@ -54,7 +54,7 @@ KEYS_PER_RESPONSE = 1000
 OVERFLOW_TAG = "overflow"
 # Tags that many responses share and every purge is cheap with: kept first in headers,
 # so a response that overflows still carries them.
-COARSE_TAGS = ("site", "listing", "counters")
+COARSE_TAGS = ("site", "listing", "live", "counters")
 # Fastly's batch purge takes up to 256 surrogate keys per request.
 FASTLY_KEYS_PER_PURGE = 256
 # Cloudflare's purge_cache takes up to 100 URLs or tags per request on every plan.
