@@ -438,6 +438,37 @@ class ArticlePageQuerySet(PageQuerySet):
     def newest_first(self) -> ArticlePageQuerySet:
         return self.order_by("-published_at", "-pk")
 
+    def for_page(self, *, url_path: str) -> ArticlePage | None:
+        """The article at ``url_path`` in its specific class, ready for its page.
+
+        A live page comes through the joined ``livepage`` row, so both kinds cost the
+        same one query; ``is_restricted`` answers Wagtail's view-restriction check.
+        """
+        from wagtail.models import PageViewRestriction
+
+        covering = PageViewRestriction.objects.filter(
+            page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+        )
+        row = (
+            self.filter(url_path=url_path)
+            .select_related("section", "lead_image", "lead_video_file", "livepage")
+            .annotate(
+                is_restricted=Exists(covering),
+                has_notes=Exists(ArticleNote.objects.filter(page_id=OuterRef("pk"))),
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        live = getattr(row, "livepage", None) if row.format == ArticleFormat.LIVE else None
+        if live is not None:
+            live.is_restricted = row.is_restricted
+            live.has_notes = row.has_notes
+            for name in ("section", "lead_image", "lead_video_file"):
+                setattr(live, name, getattr(row, name))
+            return live
+        return row
+
     def for_listing(self) -> ArticlePageQuerySet:
         """Everything an article card shows, fetched in a constant number of queries."""
         return (
@@ -917,10 +948,19 @@ class ArticlePage(Page):
     @cached_property
     def published_notes(self) -> list[ArticleNote]:
         """Notes oldest first; cached, as the page and its structured data both read them."""
+        if getattr(self, "has_notes", None) is False:
+            return []  # ``for_page`` found none: no query
         return sorted(self.notes.all(), key=lambda note: note.noted_at)
 
     def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:
         return [] if self.email_only else super().get_sitemap_urls(request)
+
+    def get_view_restrictions(self) -> Any:
+        # ``for_page`` already asked whether any restriction covers the page; only a
+        # covered page needs Wagtail's own query for the restrictions themselves.
+        if getattr(self, "is_restricted", None) is False:
+            return []
+        return super().get_view_restrictions()
 
     def serve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.email_only and not getattr(request, "is_preview", False):
@@ -938,9 +978,12 @@ class ArticlePage(Page):
         access = article_access(request, self)
         response = super().serve(request, *args, access=access, **kwargs)
         if access.meter is not None:
-            # The page answered this reader's own meter: no shared cache may keep it.
+            # The page answered this reader's own meter: no shared cache may keep it. The
+            # page cache keeps it per meter state (``pagecache.meter_state``), without the
+            # cookie, and decides each reader's meter before answering from it.
             patch_cache_control(response, private=True)
             store_meter_cookie(response, access.meter)
+            request._masthead_meter = (self.pk, access.meter)
         return response
 
     def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -1373,11 +1416,26 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("home page")
 
+    def route(self, request: Any, path_components: list[str]) -> Any:
+        """Route ``/<slug>/`` to an article in one query, else as Wagtail does.
+
+        Wagtail looks the child up, then loads it again as its specific class, then asks
+        for its view restrictions: three queries per article on every cache miss. Here one
+        query loads the article (a live page through its joined row), what its page shows
+        beside it, and whether any privacy setting covers it.
+        """
+        if len(path_components) == 1:
+            article = ArticlePage.objects.for_page(url_path=f"{self.url_path}{path_components[0]}/")
+            if article is not None:
+                article._cached_parent_obj = self
+                return article.route(request, [])
+        return super().route(request, path_components)
+
     def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from .listings import home_page_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(home_page_context(self))
+        context.update(home_page_context(self, request))
         return context
 
 

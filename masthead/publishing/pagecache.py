@@ -185,6 +185,9 @@ class Entry:
     checked_generation: str
     valid_until: float | None
     variant: str
+    # A marker for a metered article: the answer depends on each reader's meter, and is
+    # kept under the variant plus the meter's state (``meter_state``).
+    meter_page: int | None = None
 
     @property
     def size(self) -> int:
@@ -359,6 +362,23 @@ class Hit:
     headers: list[tuple[str, str]]
     body: bytes
     content_length: int
+    meter: Any = None  # the reader's MeterDecision, whose cookie the answer must carry
+
+
+def meter_state(decision: Any) -> str:
+    """What a metered article shows for a meter decision: the same for every reader in it."""
+    if decision.granted:
+        return "granted"
+    return "start" if decision.needs_start else "used-up"
+
+
+def _decide_meter(request: HttpRequest, page_id: int) -> Any:
+    """The reader's meter decision for ``page_id``, spending it as rendering would."""
+    from masthead.membership.metering import use_meter
+    from masthead.membership.middleware import reader_for_member, resolve_member
+
+    reader = reader_for_member(resolve_member(request))
+    return use_meter(request, reader, page_id=page_id)
 
 
 def enabled() -> bool:
@@ -375,11 +395,13 @@ def lookup(
     cookie_header: str,
     if_none_match: str,
     has_authorization: bool,
+    request: HttpRequest | None = None,
 ) -> Hit | None:
     """The cached answer to this request, or None to let Django render it.
 
     Shared by the WSGI wrapper (before Django) and the middleware (under the test client
-    and any other handler), so both answer exactly alike.
+    and any other handler), so both answer exactly alike. A metered article needs the
+    reader's meter, which only the middleware (with ``request``) can decide.
     """
     if method not in ("GET", "HEAD") or has_authorization:
         return None
@@ -390,6 +412,28 @@ def lookup(
     if variant is None:
         return None
     key = cache_key(scheme, host, path, query, variant)
+    entry = _valid_entry(key)
+    if entry is None:
+        return None
+    decision = None
+    if entry.meter_page is not None:
+        if request is None:
+            return None
+        decision = _decide_meter(request, entry.meter_page)
+        if decision is None:
+            return None
+        entry = _valid_entry(f"{key}+meter:{meter_state(decision)}")
+        if entry is None:
+            return None
+    if if_none_match and _etag_matches(if_none_match, entry.etag) and decision is None:
+        headers = [(k, v) for k, v in entry.headers if k.lower() in _NOT_MODIFIED_HEADERS]
+        return Hit(304, headers, b"", 0)
+    body = b"" if method == "HEAD" else entry.body
+    return Hit(entry.status, entry.headers, body, len(entry.body), meter=decision)
+
+
+def _valid_entry(key: str) -> Entry | None:
+    """The stored entry under ``key`` if it is still current; a stale one is dropped."""
     the_store = store()
     entry = the_store.get(key)
     if entry is None:
@@ -403,11 +447,7 @@ def lookup(
             the_store.discard(key)
             return None
         entry.checked_generation = gen
-    if if_none_match and _etag_matches(if_none_match, entry.etag):
-        headers = [(k, v) for k, v in entry.headers if k.lower() in _NOT_MODIFIED_HEADERS]
-        return Hit(304, headers, b"", 0)
-    body = b"" if method == "HEAD" else entry.body
-    return Hit(entry.status, entry.headers, body, len(entry.body))
+    return entry
 
 
 # RFC 9110 15.4.5: a 304 carries the validators and caching headers a 200 would have.
@@ -461,13 +501,27 @@ def tags_for_view(url_name: str | None, path: str) -> tuple[str, ...] | None:
     return None
 
 
-def _cacheable_response(request: HttpRequest, response: HttpResponseBase) -> bool:
+def _cacheable_response(
+    request: HttpRequest, response: HttpResponseBase, *, metered: bool = False
+) -> bool:
+    """Whether an answer may be kept for other readers of the same variant.
+
+    A metered article is the one exception to "private or with a cookie: never": it is
+    private and sets the reader's meter cookie, but its HTML depends only on the meter's
+    state, so it is kept per state without the cookie (``meter_state``).
+    """
     if response.status_code != 200 or response.streaming:
-        return False
-    if response.cookies or response.has_header("Set-Cookie"):
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False  # the page carries this reader's CSRF token
+    cookies = set(response.cookies)
+    if metered:
+        from masthead.membership.metering import METER_COOKIE
+
+        cookies.discard(METER_COOKIE)
+        return not cookies and "no-store" not in response.get("Cache-Control", "").lower()
+    if cookies or response.has_header("Set-Cookie"):
+        return False
     control = response.get("Cache-Control", "").lower()
     return not any(word in control for word in ("private", "no-store", "no-cache"))
 
@@ -509,6 +563,7 @@ class PageCacheMiddleware:
             cookie_header=request.META.get("HTTP_COOKIE", ""),
             if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
             has_authorization="HTTP_AUTHORIZATION" in request.META,
+            request=request,
         )
         if hit is not None:
             return _response_from_hit(hit)
@@ -539,6 +594,7 @@ class PageCacheMiddleware:
     ) -> None:
         query = normalised_query(request.META.get("QUERY_STRING", ""))
         variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+        metered = getattr(request, "_masthead_meter", None)
         if (
             request.method not in ("GET", "HEAD")
             or "HTTP_AUTHORIZATION" in request.META
@@ -546,7 +602,7 @@ class PageCacheMiddleware:
             or query is None
             or variant is None
             or not isinstance(response, HttpResponse)
-            or not _cacheable_response(request, response)
+            or not _cacheable_response(request, response, metered=metered is not None)
         ):
             return
         if not response.has_header("ETag"):
@@ -574,6 +630,13 @@ class PageCacheMiddleware:
             variant=variant,
         )
         key = cache_key(request.scheme or "http", request.get_host(), request.path, query, variant)
+        if metered is not None:
+            page_id, decision = metered
+            marker = Entry(
+                200, [], b"", "", tags, entry.versions, gen, entry.valid_until, variant, page_id
+            )
+            store().put(key, marker)
+            key = f"{key}+meter:{meter_state(decision)}"
         store().put(key, entry)
 
 
@@ -597,6 +660,10 @@ def _response_from_hit(hit: Hit) -> HttpResponse:
         response[name] = value
     if hit.status == 200:
         response["Content-Length"] = str(hit.content_length)
+    if hit.meter is not None:
+        from masthead.membership.metering import store_meter_cookie
+
+        store_meter_cookie(response, hit.meter)
     return response
 
 

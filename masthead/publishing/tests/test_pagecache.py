@@ -157,23 +157,64 @@ def test_pages_with_a_csrf_token_or_a_cookie_are_not_stored(client, home):
     assert len(pagecache.store()) == 0
 
 
-def test_a_page_that_sets_a_cookie_is_not_stored(client, home, settings):
+def _metering(home: Any, limit: int) -> None:
     from masthead.membership.models import MembershipSettings
 
     config = MembershipSettings.for_site(home.get_site())
     config.metering_enabled = True
-    config.anonymous_monthly_limit = 3
+    config.anonymous_monthly_limit = limit
     config.save()
+
+
+def _meter_reader(url: str) -> Client:
+    reader = Client()
+    reader.post("/members/meter/", {"next": url})
+    return reader
+
+
+def test_metered_readers_share_pages_per_meter_state_but_keep_their_own_meter(home):
+    _metering(home, limit=1)
     article = _gated(home, visibility=Visibility.MEMBERS)
-    client.get(article.url)
-    client.post("/members/meter/", {"next": article.url})
-    response = client.get(article.url)
-    assert SECRET in response.content.decode()
-    assert response.cookies  # the meter's cookie
-    assert "private" in response["Cache-Control"]
-    assert not any(entry.body.find(SECRET.encode()) >= 0 for entry in _entries()), (
-        "a metered page must never be shared"
-    )
+    other = _gated(home, visibility=Visibility.MEMBERS)
+
+    first = _meter_reader(article.url).get(article.url)
+    assert SECRET in first.content.decode()
+    assert "private" in first["Cache-Control"] and "masthead-meter" in first.cookies
+
+    second_reader = _meter_reader(article.url)
+    second, count = _get(second_reader, article.url)
+    assert SECRET in second.content.decode()
+    assert second.content == first.content
+    assert "masthead-meter" in second.cookies  # their own meter, spent on this article
+    assert count <= 2  # the meter's settings; no render
+    # Their one free article is spent: the next gated story shows the paywall.
+    assert SECRET not in second_reader.get(other.url).content.decode()
+    third = _get(second_reader, other.url)[0].content.decode()
+    assert SECRET not in third
+
+    no_meter_yet = Client().get(article.url).content.decode()
+    assert SECRET not in no_meter_yet and "data-meter-start" in no_meter_yet
+    for entry in _entries():
+        assert not any(name.lower() == "set-cookie" for name, _ in entry.headers)
+        if entry.variant == "anonymous" and SECRET.encode() in entry.body:
+            assert entry.meter_page is None and "private" in dict(entry.headers)["Cache-Control"]
+
+
+def test_the_wsgi_wrapper_leaves_metered_articles_to_django(home):
+    _metering(home, limit=3)
+    article = _gated(home, visibility=Visibility.MEMBERS)
+    _meter_reader(article.url).get(article.url)
+    app = CachedApplication(WSGIHandler())
+    calls: list[Any] = []
+
+    def django(environ: Any, start: Any) -> list[bytes]:
+        calls.append(environ)
+        start("200 OK", [])
+        return [b""]
+
+    app.application = django
+    _wsgi_get(app, article.url)
+    assert len(calls) == 1
 
 
 def test_a_flash_message_bypasses_the_cache(client, newsroom):
