@@ -607,3 +607,19 @@ def test_authors_pages_are_invalidated_when_an_author_joins_an_article(client, h
     article.article_authors.create(author=writer)
     article.save_revision().publish()
     assert "Grain deal" in client.get(f"/author/{writer.slug}/").content.decode()
+
+
+def test_a_change_made_by_one_worker_retires_the_pages_of_another(client, newsroom, monkeypatch):
+    """Each worker keeps its own pages; the versions they are checked against are shared."""
+    story = newsroom["story"]
+    worker_a, worker_b = Store(10_000_000), Store(10_000_000)
+    monkeypatch.setattr(pagecache, "_store", worker_a)
+    _warm(client, ["/", story.url])
+    monkeypatch.setattr(pagecache, "_store", worker_b)
+    _warm(client, ["/", story.url])
+    # Worker B's process publishes an edit (an editor's request landed there).
+    story.title = "The bridge reopens at dawn"
+    story.save_revision().publish()
+    monkeypatch.setattr(pagecache, "_store", worker_a)
+    assert "reopens at dawn" in client.get("/").content.decode()
+    assert "reopens at dawn" in client.get(story.url).content.decode()
