@@ -160,12 +160,18 @@ class Unpurged:
 
 @runtime_checkable
 class PurgesByUrl(Protocol):
-    def purge_urls(self, urls: Sequence[str]) -> Unpurged: ...
+    """A backend that reports which URLs the edge refused for now instead of only logging."""
+
+    def purge_urls(self, urls: Sequence[str]) -> Unpurged:
+        """Purge ``urls``; return those to try again."""
 
 
 @runtime_checkable
 class PurgesByKey(Protocol):
-    def purge_keys(self, keys: Sequence[str]) -> Unpurged: ...
+    """A backend for a CDN that purges by surrogate key or cache tag."""
+
+    def purge_keys(self, keys: Sequence[str]) -> Unpurged:
+        """Purge every cached answer naming one of ``keys``; return those to try again."""
 
 
 def retry_delay(attempt: int, asked: float = 0.0) -> timedelta:

@@ -23,6 +23,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
@@ -240,6 +241,42 @@ def test_purge_later_enqueues_one_task_with_the_keys_and_urls(settings: Any, que
     edge.purge_later(["counters"], [])
     # Counters alone change no content, so overflowing pages (which keep coarse tags) stay.
     assert queued.results[0].kwargs == {"keys": ["arv/counters"], "urls": []}
+
+
+def test_publishing_an_article_purges_its_keys_and_pages_after_the_commit(
+    settings: Any,
+    standin: EdgeStandIn,
+    home: Any,
+    section: Any,
+    author: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from masthead.publishing.factories import ArticlePageFactory, TagFactory
+
+    use_cdn(settings, "fastly", standin)
+    draft = ArticlePageFactory(
+        parent=home, title="Ferry service resumes", section=section, live=False
+    )
+    draft.article_authors.create(author=author)
+    draft.tags.add(TagFactory(name="Ports", slug="ports"))
+    draft.save()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        draft.save_revision().publish()
+    # Nothing reaches the CDN before the commit, so no reader refetches the old page.
+    assert standin.requests == []
+    for callback in callbacks:
+        callback()
+    keys = {
+        key
+        for r in standin.made()
+        if r.path.endswith("/purge") and "Surrogate-Key" in r.headers
+        for key in r.headers["Surrogate-Key"].split()
+    }
+    assert {f"arv/page:{draft.pk}", "arv/listing"} <= keys
+    purged = {r.path for r in standin.made() if r.path.startswith("/purge/")}
+    host = urlsplit(home.get_site().root_url).netloc
+    expected = ["/", "/rss/", "/tag/ports/", "/author/mira-valen/", draft.url]
+    assert {f"/purge/{host}{path}" for path in expected} <= purged
 
 
 # --- Fastly ---------------------------------------------------------------------------
