@@ -7,9 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from .chrome import installed
 from .models import Tag
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Sections for the navigation fallback; queried only if a template uses them."""
+    """Sections for the navigation fallback: from the site's chrome, else queried only if
+    a template uses them."""
+    chrome = installed(request)
+    if chrome is not None:
+        return {"nav_sections": chrome.nav_sections}
     return {"nav_sections": SimpleLazyObject(lambda: list(Tag.objects.sections().public()))}

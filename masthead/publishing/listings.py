@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, Window
+from django.db.models import (
+    CharField,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    Value,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 from wagtail.models import Site
@@ -19,8 +28,10 @@ from wagtail.models import Site
 from masthead.membership.access import Visibility
 from masthead.membership.payments import payments_enabled
 
+from .chrome import installed
 from .gating import ArticleAccess
 from .models import (
+    ArticleAuthor,
     ArticleFormat,
     ArticlePage,
     Author,
@@ -36,6 +47,8 @@ from .structured_data import article_json_ld
 
 LISTING_SIZE = 12
 NEWS_FEED_SIDEBAR_SIZE = 8
+# The first batch of /news-feed/ (views.news_feed).
+NEWS_FEED_PAGE_SIZE = 20
 RELATED_SIZE = 4
 VIDEO_STRIP_SIZE = 6
 # The home page's "Live" block: the ongoing coverage shown, and the updates of each.
@@ -177,7 +190,7 @@ def ongoing_coverage(site: Site | None) -> list[OngoingCoverage]:
     return coverage
 
 
-def home_page_context(home: HomePage) -> dict[str, Any]:
+def home_page_context(home: HomePage, request: HttpRequest | None = None) -> dict[str, Any]:
     """Top stories, latest, per-section blocks, News Feed and video strip of the home page.
 
     Each block first picks its article ids with a cheap indexed query (one per
@@ -185,7 +198,7 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
     on the number of sections, never on the size of the archive. Ongoing live coverage
     leads the page in a block of its own and is not repeated in the automatic blocks.
     """
-    site = home.get_site()
+    site = site_for(request) if request is not None else home.get_site()
     ids = published_articles(site).stories().newest_first().values_list("pk", flat=True)
     live_coverage = ongoing_coverage(site)
     live_ids = {coverage.page.pk for coverage in live_coverage}
@@ -225,33 +238,152 @@ def home_page_context(home: HomePage) -> dict[str, Any]:
         "top_stories": pick(top_ids),
         "latest_stories": pick(latest_ids),
         "sections_with_articles": [(section, items) for section, items in by_section if items],
-        "news_feed": paginate(live_articles(site).briefs(), cursor=None, size=home.news_feed_size),
+        "news_feed": batch_of(news_feed_first_page(site, home.news_feed_size), home.news_feed_size),
         "videos": pick(video_ids),
         # The strip's heading links to the Video section, when the newsroom has one.
         "video_page": (VideoIndexPage.objects.live().child_of(home).first() if video_ids else None),
     }
 
 
+def authors_directory() -> dict[int, Author]:
+    """Every byline identity with its avatar and the avatar's renditions, by id.
+
+    A newsroom has tens or hundreds of authors and any change to one bumps ``site``, so
+    the whole set is one shared value: an article's bylines then cost no query beyond
+    the ids read with its tags (``_article_links``).
+    """
+    from . import pagecache
+
+    def build() -> dict[int, Author]:
+        authors = list(Author.objects.select_related("avatar"))
+        prefetch_related_objects(
+            [author.avatar for author in authors if author.avatar is not None], "renditions"
+        )
+        return {author.pk: author for author in authors}
+
+    return pagecache.memoize("authors-directory", ["site"], build)
+
+
+def _article_links(article: ArticlePage) -> None:
+    """Read an article's byline, tags and tiers in one query, and keep them on it.
+
+    Three prefetches (bylines, tags, tiers) become one ``UNION ALL`` of small rows;
+    ``ordered_authors``, ``public_tag_names`` and ``tier_ids`` then read no more.
+    """
+    text = CharField()
+    number = IntegerField()
+    bylines = ArticleAuthor.objects.filter(page_id=article.pk).values_list(
+        Value("author", output_field=text),
+        "author_id",
+        "sort_order",
+        Value("", output_field=text),
+        Value("", output_field=text),
+    )
+    tags = (
+        ArticlePage.tags.through.objects.filter(articlepage_id=article.pk)
+        .order_by()
+        .values_list(
+            Value("tag", output_field=text),
+            "tag_id",
+            Value(0, output_field=number),
+            "tag__name",
+            "tag__visibility",
+        )
+    )
+    tiers = (
+        ArticlePage.tiers.through.objects.filter(articlepage_id=article.pk)
+        .order_by()
+        .values_list(
+            Value("tier", output_field=text),
+            "tier_id",
+            Value(0, output_field=number),
+            Value("", output_field=text),
+            Value("", output_field=text),
+        )
+    )
+    rows = list(bylines.order_by().union(tags, tiers, all=True))
+    directory = authors_directory()
+    ordered = sorted((row for row in rows if row[0] == "author"), key=lambda row: (row[2], row[1]))
+    article.__dict__["ordered_authors"] = [
+        directory[row[1]] for row in ordered if row[1] in directory
+    ]
+    article.__dict__["public_tag_names"] = sorted(
+        (row[3] for row in rows if row[0] == "tag" and row[4] == Tag.Visibility.PUBLIC),
+    )
+    article.__dict__["tier_ids"] = (
+        [row[1] for row in rows if row[0] == "tier"]
+        if article.visibility == Visibility.TIERS
+        else []
+    )
+
+
+def news_feed_first_page(site: Site | None, size: int) -> list[ArticlePage]:
+    """The newest briefs as cards, shared by every page that shows the News Feed's top.
+
+    One value under ``listing`` holds the longest first page any page asks for; each
+    page slices its own.
+    """
+    from . import pagecache
+
+    longest = max(size, NEWS_FEED_PAGE_SIZE, NEWS_FEED_SIDEBAR_SIZE + 1) + 1
+
+    def build() -> list[ArticlePage]:
+        return list(live_articles(site).briefs().newest_first()[:longest])
+
+    key = f"news-feed-top:{site.pk if site is not None else 'all'}:{longest}"
+    return pagecache.memoize(key, ["listing"], build)
+
+
+def batch_of(items: list[ArticlePage], size: int) -> Batch:
+    """A first-page ``Batch`` cut from a longer list kept newest first."""
+    page = items[:size]
+    next_cursor = None
+    last = page[-1] if page else None
+    if len(items) > size and last is not None and last.published_at is not None:
+        next_cursor = Cursor(published_at=last.published_at, pk=last.pk)
+    return Batch(items=page, next_cursor=next_cursor)
+
+
+def related_in_section(site: Site | None, section_id: int) -> list[ArticlePage]:
+    """The newest stories of a section as cards, shared by every article filed there."""
+    from . import pagecache
+
+    def build() -> list[ArticlePage]:
+        return list(
+            live_articles(site)
+            .stories()
+            .filter(section_id=section_id)
+            .newest_first()[: RELATED_SIZE + 1]
+        )
+
+    key = f"related:{site.pk if site is not None else 'all'}:{section_id}"
+    return pagecache.memoize(key, ["listing"], build)
+
+
 def article_page_context(
     article: ArticlePage, *, access: ArticleAccess, request: HttpRequest | None = None
 ) -> dict[str, Any]:
-    """Bylines, the body the reader may see, structured data and sidebars of one article."""
-    # In previews the bylines are unsaved in-memory rows; select_related is a no-op there.
-    credits = article.article_authors.all().select_related("author__avatar")
-    authors = [credit.author for credit in credits]
-    site = article.get_site()
-    articles = live_articles(site)
+    """Bylines, the body the reader may see, structured data and sidebars of one article.
+
+    On a cache miss the article itself costs one query (``ArticlePageQuerySet.for_page``)
+    and its bylines, tags and tiers one more; the sidebars are shared values under
+    ``listing`` and the site's furniture comes with the chrome.
+    """
+    if request is None or getattr(request, "is_preview", False):
+        # In previews the bylines are unsaved in-memory rows.
+        credits = article.article_authors.all().select_related("author__avatar")
+        authors = [credit.author for credit in credits]
+    else:
+        _article_links(article)
+        authors = article.ordered_authors
+    site = site_for(request) if request is not None else article.get_site()
     related: list[ArticlePage] = []
     if article.section_id:
-        related = list(
-            articles.stories()
-            .in_section(article.section)
-            .exclude(pk=article.pk)
-            .newest_first()[:RELATED_SIZE]
-        )
-    news_feed = paginate(
-        articles.briefs().exclude(pk=article.pk), cursor=None, size=NEWS_FEED_SIDEBAR_SIZE
-    )
+        related = [
+            card for card in related_in_section(site, article.section_id) if card.pk != article.pk
+        ][:RELATED_SIZE]
+    briefs = [card for card in news_feed_first_page(site, 0) if card.pk != article.pk]
+    news_feed = batch_of(briefs, NEWS_FEED_SIDEBAR_SIZE)
     paywall: dict[str, Any] | None = None
     if not access.can_read:
         paywall = paywall_context(request, article, access=access)
@@ -275,7 +407,8 @@ def paywall_context(
     from masthead.membership.models import MembershipSettings, Tier
 
     config = MembershipSettings.for_request(request) if request is not None else None
-    tiers = list(Tier.objects.offered())
+    chrome = installed(request)
+    tiers = chrome.offered_tiers if chrome is not None else list(Tier.objects.offered())
     if article.visibility == Visibility.TIERS:
         allowed = set(article.tier_ids)
         tiers = [tier for tier in tiers if tier.pk in allowed]

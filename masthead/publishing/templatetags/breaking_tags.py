@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from masthead.publishing.chrome import breaking_story_now
 from masthead.publishing.listings import published_articles
 from masthead.publishing.models import ArticlePage, CoverageStatus
 
@@ -18,19 +19,22 @@ register = template.Library()
 
 
 def breaking_story(request: Any, *, moment: datetime | None = None) -> ArticlePage | None:
-    """The newest story whose banner is up, in one query on the ``article_breaking`` index.
+    """The newest story whose banner is up, read from the site's shared banner list.
 
     ``published_articles`` keeps email-only, unpublished and privacy-restricted stories
     out, as on every listing. The body is never loaded: the banner shows the headline
     only, so nothing a paywall hides can leak into it. ``coverage_status`` is read
     through the live page's table in the same query, to say "Live" on ongoing coverage.
+    With ``moment`` (a past or future time), the database is asked directly.
     """
     from wagtail.models import Site
 
     site = Site.find_for_request(request)
+    if moment is None:
+        return breaking_story_now(site)
     return (
         published_articles(site)
-        .breaking_at(moment or timezone.now())
+        .breaking_at(moment)
         .defer("body", "video_transcript")
         .annotate(breaking_coverage_status=F("livepage__coverage_status"))
         .first()

@@ -236,6 +236,7 @@ def test_server_errors_get_the_styled_500_page(client, newsroom, monkeypatch):
 
 def _queries(client, url: str) -> int:
     client.get(url)  # first render creates image renditions; measure the steady state
+    client.get(url)  # the first renders may save the photo, which bumps the shared values
     with CaptureQueriesContext(connection) as context:
         assert client.get(url).status_code == 200
     return len(context.captured_queries)

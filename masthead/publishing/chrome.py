@@ -1,0 +1,158 @@
+"""What every public page shows around its content, read once per site change.
+
+The site record, Site settings (logo, navigation, footer), Membership settings, the
+sections of the navigation fallback and the offered tiers are the same for every page of
+a site. Loading them per request cost five or more queries on every cache miss; here they
+are one value in the shared cache (``pagecache.memoize`` under the ``site`` tag, which any
+change to them bumps), so a miss costs no query for them once the value is warm.
+
+``install`` hands the value to the places that would otherwise query: Wagtail's
+``Site.find_for_request`` and ``BaseSiteSetting.for_request`` both look at attributes of
+the request first, and the rest of the code reads ``chrome_for(request)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import F, prefetch_related_objects
+from django.http import HttpRequest
+from django.http.request import split_domain_port
+from django.utils import timezone
+from wagtail.models import Site
+
+if TYPE_CHECKING:
+    from masthead.membership.models import MembershipSettings, Tier
+
+    from .models import ArticlePage, SiteSettings, Tag
+
+_ATTRIBUTE = "_masthead_chrome"
+# The logo's size in base.html; its rendition is read with the settings.
+LOGO_RENDITIONS = ["height-56"]
+
+
+@dataclass
+class SiteChrome:
+    """One site's shared page furniture, as plain loaded rows (picklable)."""
+
+    site: Site
+    site_settings: SiteSettings
+    membership_settings: MembershipSettings
+    nav_sections: list[Tag]
+    offered_tiers: list[Tier]
+    free_tier_id: int | None
+
+
+def _host_and_port(request: HttpRequest) -> tuple[str, int | str]:
+    # Wagtail matches sites on the raw host (no ALLOWED_HOSTS check) and the port.
+    hostname = split_domain_port(request._get_raw_host())[0]  # type: ignore[attr-defined]
+    return hostname, request.get_port()
+
+
+def _build(request: HttpRequest) -> SiteChrome | None:
+    from masthead.membership.models import MembershipSettings, Tier
+
+    from .models import SiteSettings, Tag
+
+    site = Site._find_for_request(request)
+    if site is None:
+        return None
+    # Routing starts at the root page in its specific class (``HomePage.route``); any
+    # change to the home page bumps ``site``, so the copy kept here is never stale.
+    site.root_page = site.root_page.specific
+    site_settings = (
+        SiteSettings.base_queryset().select_related("logo", "share_image").filter(site=site).first()
+    )
+    if site_settings is None:
+        site_settings = SiteSettings.for_site(site)
+    if site_settings.logo is not None:
+        prefetch_related_objects([site_settings.logo], "renditions")
+    # Reading the streams now resolves their chosen sections and pages, so the cached
+    # value carries them and the template reads no rows.
+    list(site_settings.navigation)
+    list(site_settings.footer_links)
+    site_settings.__dict__.pop("_request", None)
+    return SiteChrome(
+        site=site,
+        site_settings=site_settings,
+        membership_settings=MembershipSettings.for_site(site),
+        nav_sections=list(Tag.objects.sections().public()),
+        offered_tiers=list(Tier.objects.offered()),
+        free_tier_id=Tier.objects.filter(kind=Tier.Kind.FREE).values_list("pk", flat=True).first(),
+    )
+
+
+def chrome_for(request: HttpRequest | None) -> SiteChrome | None:
+    """The chrome of the request's site, from the request, else the shared cache."""
+    if request is None:
+        return None
+    if hasattr(request, _ATTRIBUTE):
+        chrome: SiteChrome | None = getattr(request, _ATTRIBUTE)
+        return chrome
+    from . import pagecache
+
+    hostname, port = _host_and_port(request)
+    chrome = pagecache.memoize(f"chrome:{hostname}:{port}", ["site"], lambda: _build(request))
+    setattr(request, _ATTRIBUTE, chrome)
+    return chrome
+
+
+def installed(request: HttpRequest | None) -> SiteChrome | None:
+    """The chrome ``install`` put on this request (public pages), else None."""
+    return getattr(request, _ATTRIBUTE, None)
+
+
+def install(request: HttpRequest) -> SiteChrome | None:
+    """Put the chrome where Wagtail and the templates look, so they query nothing."""
+    from masthead.membership.models import MembershipSettings
+
+    from .models import SiteSettings
+
+    chrome = chrome_for(request)
+    if chrome is None:
+        return None
+    request._wagtail_site = chrome.site  # type: ignore[attr-defined]
+    for setting in (chrome.site_settings, chrome.membership_settings):
+        setting._request = request
+    setattr(request, SiteSettings.get_cache_attr_name(), chrome.site_settings)
+    setattr(request, MembershipSettings.get_cache_attr_name(), chrome.membership_settings)
+    return chrome
+
+
+def breaking_candidates(site: Site | None) -> list[ArticlePage]:
+    """Stories whose banner is up now or may still be, newest first; shared by all pages.
+
+    A banner only goes down with time once it is up (a new one needs a publish or an
+    edit, which bumps ``listing``), so the list is kept until the next change and each
+    request picks the first one still up at its own moment.
+    """
+    from . import pagecache
+    from .listings import published_articles
+
+    def build() -> list[ArticlePage]:
+        return list(
+            published_articles(site)
+            .breaking_at(timezone.now())
+            .defer("body", "video_transcript")
+            .annotate(breaking_coverage_status=F("livepage__coverage_status"))
+        )
+
+    key = f"breaking:{site.pk if site is not None else 'all'}"
+    return pagecache.memoize(key, ["listing"], build)
+
+
+def breaking_story_now(site: Site | None) -> ArticlePage | None:
+    """The newest story whose banner is up at this moment, if any."""
+    from . import pagecache
+    from .models import BREAKING_DEFAULT_HOURS
+
+    now = timezone.now()
+    story = next((s for s in breaking_candidates(site) if s.is_breaking_at(now)), None)
+    if story is not None and story.published_at is not None:
+        # The page must not show the banner after it is due to come down.
+        pagecache.valid_until(
+            story.breaking_until or story.published_at + timedelta(hours=BREAKING_DEFAULT_HOURS)
+        )
+    return story
