@@ -103,14 +103,17 @@ def surrogate_header_values(tags: Iterable[str]) -> dict[str, str]:
     others as fit, and the overflow key stands in for the rest. No tags, no headers.
     """
     prefix = key_prefix()
-    keys = [edge_key(tag, prefix) for tag in _coarse_first(tags)]
-    if not keys:
+    ordered = _coarse_first(tags)
+    if not ordered:
         return {}
     overflow = edge_key(OVERFLOW_TAG, prefix)
     kept: list[str] = []
     size = 0
     room = HEADER_BUDGET - len(overflow) - 1
-    for key in keys:
+    # Keys are made one by one, so a sitemap naming 10,000 pages costs no more than the
+    # thousand that fit.
+    for tag in ordered:
+        key = edge_key(tag, prefix)
         grown = size + len(key) + (1 if kept else 0)
         if grown > room or len(kept) >= KEYS_PER_RESPONSE - 1:
             kept.append(overflow)
