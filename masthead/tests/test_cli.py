@@ -61,6 +61,51 @@ def test_serve_explains_a_port_that_is_taken(env):
     assert "Traceback" not in result.stderr
 
 
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def test_serve_help_shows_one_worker_per_core_by_default(env):
+    result = run(["serve", "--help"], env)
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    assert f"one per CPU core this process may use, here {cores()}" in help_text
+    assert "MASTHEAD_WEB_WORKERS" in help_text
+
+
+def test_serve_workers_default_to_the_cores_unless_the_environment_says_otherwise(monkeypatch):
+    from masthead.management.commands.serve import _default_workers
+
+    monkeypatch.delenv("MASTHEAD_WEB_WORKERS", raising=False)
+    assert _default_workers() == cores()
+    monkeypatch.setenv("MASTHEAD_WEB_WORKERS", " 3 ")
+    assert _default_workers() == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "workers_env", "message"),
+    [
+        (["--workers", "0"], None, "--workers must be at least 1."),
+        (["--workers", "many"], None, "argument --workers: invalid int value: 'many'"),
+        (
+            [],
+            "many",
+            "MASTHEAD_WEB_WORKERS must be a whole number of server processes, not 'many'.",
+        ),
+        ([], "0", "MASTHEAD_WEB_WORKERS must be at least 1."),
+    ],
+)
+def test_serve_refuses_a_bad_worker_count_in_one_line(env, args, workers_env, message):
+    if workers_env is not None:
+        env = {**env, "MASTHEAD_WEB_WORKERS": workers_env}
+    result = run(["serve", "--no-worker", "--port", str(_free_port()), *args], env)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line and not line.startswith(" ")]
+    assert len([line for line in errors if "usage:" not in line]) == 1
+
+
 def test_seed_demo_rejects_an_unknown_size(env):
     result = run(["seed_demo", "--size", "huge"], env)
     assert result.returncode != 0

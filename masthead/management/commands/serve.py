@@ -28,16 +28,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("MASTHEAD_WEB_WORKERS", "2")),
-            help="Server processes.",
+            default=None,
+            help=(
+                "Server processes (default: one per CPU core this process may use, "
+                f"here {available_cores()}; MASTHEAD_WEB_WORKERS sets another default)."
+            ),
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(
-        self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any
+        self, *args: Any, host: str, port: int, workers: int | None, no_worker: bool, **options: Any
     ) -> None:
         if not 0 < port < 65536:
             raise CommandError(f"Port {port} is not a valid TCP port (1-65535).")
+        if workers is None:
+            workers = _default_workers()
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         _check_port_is_free(host, port)
@@ -73,6 +78,9 @@ class Command(BaseCommand):
                 "--blocking-threads",
                 "1",
                 "--no-ws",
+                # A worker killed from outside (the kernel's OOM killer) is replaced; without
+                # this granian stops the whole server when one worker dies.
+                "--respawn-failed-workers",
                 "--access-log" if settings.DEBUG else "--no-access-log",
                 "masthead.wsgi:application",
             ],
@@ -140,6 +148,38 @@ class Command(BaseCommand):
         self.stdout.write("Collecting static files...")
         self.stdout.flush()
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (a container's or ``taskset``'s limit included)."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if process_cpu_count is not None:
+        count = process_cpu_count()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return count or 1
+
+
+def _default_workers() -> int:
+    """The workers when ``--workers`` is not given: ``MASTHEAD_WEB_WORKERS``, else one per core.
+
+    Each worker runs one request at a time (one blocking thread), so fewer leave cores
+    idle and more only add memory and switching between them (decision 0019).
+    """
+    value = os.environ.get("MASTHEAD_WEB_WORKERS", "").strip()
+    if not value:
+        return available_cores()
+    try:
+        workers = int(value)
+    except ValueError:
+        raise CommandError(
+            f"MASTHEAD_WEB_WORKERS must be a whole number of server processes, not {value!r}."
+        ) from None
+    if workers < 1:
+        raise CommandError("MASTHEAD_WEB_WORKERS must be at least 1.")
+    return workers
 
 
 def _check_port_is_free(host: str, port: int) -> None:
