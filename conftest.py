@@ -213,9 +213,11 @@ def _isolated_cache(settings: Any) -> None:
 
     caches["renditions"].clear()
     # Pages cached by this process for an earlier test must not answer this one.
+    from masthead.membership import variants
     from masthead.publishing import pagecache
 
     pagecache.reset()
+    variants.reset()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import secrets
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -23,14 +24,44 @@ from . import auth
 
 _PREFIX = "masthead:reader-variant:"
 _EPOCH_KEY = "masthead:reader-variant-epoch"
+# Moves whenever any member's variant is forgotten: each process's own copies then go.
+_CHANGES_KEY = "masthead:reader-variant-changes"
 _MAX_SECONDS = 3600
+_LOCAL_MAX = 20_000
+
+# This process's copies: cookie → (variant, valid until, changes token). Checking a
+# cookie's signature costs more than serving the page, so a cookie seen before is looked
+# up here; the changes token (read at most every MASTHEAD_PAGE_CACHE_CHECK_MS) retires them.
+_local: dict[str, tuple[str, float, str]] = {}
+_seen = {"changes": "", "at": -1e9}
+
+
+def _changes_token() -> str:
+    now = time.monotonic()
+    if now - _seen["at"] >= settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000:
+        _seen.update(changes=str(cache.get(_CHANGES_KEY, "")), at=now)
+    return str(_seen["changes"])
 
 
 def variant_for_cookie(cookie_value: str) -> str:
     """The access variant of the member whose cookie this is ("anonymous" if invalid)."""
+    token = _changes_token()
+    local = _local.get(cookie_value)
+    if local is not None and local[2] == token and time.time() < local[1]:
+        return local[0]
+    variant, until = _shared_variant(cookie_value)
+    if until:
+        if len(_local) >= _LOCAL_MAX:
+            _local.clear()
+        _local[cookie_value] = (variant, until, token)
+    return variant
+
+
+def _shared_variant(cookie_value: str) -> tuple[str, float]:
+    """The variant and until when it holds (0 for a cookie that is not valid)."""
     parsed = auth.member_id_from_cookie(cookie_value)
     if parsed is None:
-        return "anonymous"
+        return "anonymous", 0.0
     member_id, version = parsed
     epoch = cache.get(_EPOCH_KEY, "0")
     cached = cache.get(f"{_PREFIX}{member_id}")
@@ -41,10 +72,10 @@ def variant_for_cookie(cookie_value: str) -> str:
         and cached[1] == epoch
         and time.time() < cached[3]
     ):
-        return str(cached[2])
+        return str(cached[2]), float(cached[3])
     variant, until = _resolve(member_id, version)
     cache.set(f"{_PREFIX}{member_id}", (version, epoch, variant, until), timeout=_MAX_SECONDS)
-    return variant
+    return variant, until
 
 
 def _resolve(member_id: int, version: int) -> tuple[str, float]:
@@ -72,11 +103,25 @@ def _resolve(member_id: int, version: int) -> tuple[str, float]:
 def forget_member(member_id: int) -> None:
     """Drop a member's cached variant: their access changed, or they signed out."""
     cache.delete(f"{_PREFIX}{member_id}")
+    _changed()
 
 
 def forget_all() -> None:
     """Drop every member's cached variant (a tier was saved or deleted)."""
     cache.set(_EPOCH_KEY, secrets.token_hex(8), timeout=None)
+    _changed()
+
+
+def _changed() -> None:
+    token = secrets.token_hex(8)
+    cache.set(_CHANGES_KEY, token, timeout=None)
+    _seen.update(changes=token, at=time.monotonic())
+
+
+def reset() -> None:
+    """Forget this process's copies (tests)."""
+    _local.clear()
+    _seen.update(changes="", at=-1e9)
 
 
 def _membership_changed(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -34,7 +34,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -42,6 +41,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.cookie import parse_cookie
 from django.utils.cache import patch_vary_headers
 
 from masthead.cachetags import Collector, collecting, depends_on, note, valid_until
@@ -61,12 +61,25 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
-def generation() -> str:
-    """The token that changes whenever any tag is bumped (made on first use)."""
+_seen = {"generation": "", "at": -1e9}
+
+
+def generation(*, fresh: bool = True) -> str:
+    """The token that changes whenever any tag is bumped (made on first use).
+
+    Hits ask with ``fresh=False``: this process then reads the shared store at most every
+    ``MASTHEAD_PAGE_CACHE_CHECK_MS``, so a cached page costs no I/O at all, and a change made
+    in another process is seen within that time. Bumps made in this process are seen at
+    once. Renders always read it afresh: what they store must match what they read.
+    """
+    now = time.monotonic()
+    if not fresh and now - _seen["at"] < settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000:
+        return str(_seen["generation"])
     value = cache.get(_GENERATION_KEY)
     if value is None:
         cache.add(_GENERATION_KEY, _new_token(), timeout=None)
         value = cache.get(_GENERATION_KEY)
+    _seen.update(generation=str(value), at=now)
     return str(value)
 
 
@@ -121,7 +134,9 @@ def _new_versions(tags: list[str]) -> None:
         token = _new_token()
         cache.set_many({_VERSION_PREFIX + tag: token for tag in tags}, timeout=None)
         # The generation last, so a reader that sees the new generation sees new versions.
-        cache.set(_GENERATION_KEY, _new_token(), timeout=None)
+        new_generation = _new_token()
+        cache.set(_GENERATION_KEY, new_generation, timeout=None)
+        _seen.update(generation=new_generation, at=time.monotonic())
 
 
 @dataclass
@@ -282,8 +297,9 @@ def store() -> Store:
 
 
 def reset() -> None:
-    """Forget this process's entries (tests; the shared versions stay)."""
+    """Forget this process's entries and what it last saw of the shared versions (tests)."""
     store().clear()
+    _seen.update(generation="", at=-1e9)
 
 
 # --- Keys and readers ------------------------------------------------------------
@@ -322,17 +338,8 @@ def _bypass_cookie_names() -> tuple[str, ...]:
 
 
 def parse_cookies(header: str) -> dict[str, str]:
-    if not header:
-        return {}
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        # A malformed header: fall back to a lenient split, as Django does.
-        from django.http.cookie import parse_cookie
-
-        return parse_cookie(header)
-    return {name: morsel.value for name, morsel in jar.items()}
+    """The request's cookies, read as Django reads them (``request.COOKIES``)."""
+    return parse_cookie(header) if header else {}
 
 
 def variant_for_cookies(cookies: dict[str, str]) -> str | None:
@@ -441,7 +448,7 @@ def _valid_entry(key: str) -> Entry | None:
     if entry.valid_until is not None and time.time() >= entry.valid_until:
         the_store.discard(key)
         return None
-    gen = generation()
+    gen = generation(fresh=False)
     if entry.checked_generation != gen:
         if versions_of(entry.tags) != entry.versions:
             the_store.discard(key)

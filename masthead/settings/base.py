@@ -186,6 +186,9 @@ CACHES["renditions"] = {
 # moment what they show changes (docs/operations/page-cache.md). Turn it off only to
 # measure or debug rendering.
 MASTHEAD_PAGE_CACHE = env.bool("MASTHEAD_PAGE_CACHE", default=True)
+# How often a web process checks the shared store for changes made by other processes
+# (its own are seen at once). A change reaches every worker within this time.
+MASTHEAD_PAGE_CACHE_CHECK_MS = env.int("MASTHEAD_PAGE_CACHE_CHECK_MS", default=250)
 # Memory for cached pages in each web process, in MB.
 MASTHEAD_PAGE_CACHE_MB = env.int("MASTHEAD_PAGE_CACHE_MB", default=64)
 # How long a CDN or proxy may keep an anonymous page (it is purged on change when the
