@@ -7,6 +7,7 @@ The rules, from the narrowest to the widest:
   list of articles), plus ``site`` for pages other than articles (menus and settings may
   point at them);
 * a live update: its live page and ``live`` (the home page's live block, the poll);
+* a search-index task finishing: ``search`` (search results and suggestions);
 * site-wide things (settings, tags, authors, drives, tiers, images, integrations...):
   ``site``, which every cached answer depends on.
 
@@ -155,8 +156,18 @@ def _model_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
         pagecache.bump("listing", f"page:{instance.page_id}")
 
 
+def _task_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    """Search results change when the index does, which a task updates after the publish:
+    the ``search`` tag is bumped when such a task finishes, not when the page is saved."""
+    if task_result.task.module_path.startswith("modelsearch."):
+        pagecache.bump("search")
+
+
 def connect() -> None:
     """Wire the receivers (from ``PublishingConfig.ready``)."""
+    from django_tasks.signals import task_finished
+
+    task_finished.connect(_task_finished, dispatch_uid="masthead.pagecache.search_index")
     for signal in (post_save, post_delete):
         signal.connect(_model_changed, dispatch_uid=f"masthead.pagecache.{signal!r}")
     for model in _page_models():

@@ -625,3 +625,22 @@ def test_a_change_made_by_one_worker_retires_the_pages_of_another(client, newsro
     monkeypatch.setattr(pagecache, "_store", worker_a)
     assert "reopens at dawn" in client.get("/").content.decode()
     assert "reopens at dawn" in client.get(story.url).content.decode()
+
+
+def test_search_results_follow_the_index_not_the_publish(client, newsroom, home):
+    """The index is updated by a task after the publish; results cached before it ran must
+    not outlive it."""
+    _warm(client, ["/search/?q=lighthouse"])
+    article = ArticlePageFactory(parent=home, title="The lighthouse keeper", live=False)
+    article.save_revision().publish()  # tasks run inline in tests: the index task too
+    assert "The lighthouse keeper" in client.get("/search/?q=lighthouse").content.decode()
+
+
+def test_a_finished_search_index_task_retires_cached_results(client, newsroom):
+    from modelsearch.tasks import insert_or_update_object_task
+
+    story = newsroom["story"]
+    _warm(client, ["/search/?q=bridge", "/"])
+    insert_or_update_object_task.enqueue("publishing", "articlepage", str(story.pk))
+    assert not _cached(client, "/search/?q=bridge")
+    assert _cached(client, "/")
