@@ -42,7 +42,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.cookie import parse_cookie
-from django.utils.cache import patch_vary_headers
 
 from masthead.cachetags import Collector, collecting, depends_on, note, valid_until
 
@@ -483,10 +482,10 @@ VIEW_TAGS: dict[str, tuple[str, ...]] = {
     "publishing:search_suggest": ("listing", "search"),
     "publishing:corrections": ("listing",),
     "publishing:robots_txt": (),
-    "publishing:sitemap": ("listing",),
-    "publishing:sitemap_news": ("listing",),
-    "publishing:sitemap_section": ("listing",),
-    "publishing:sitemap_section_page": ("listing",),
+    "publishing:sitemap": ("listing", "live"),
+    "publishing:sitemap_news": ("listing", "live"),
+    "publishing:sitemap_section": ("listing", "live"),
+    "publishing:sitemap_section_page": ("listing", "live"),
     "publishing:live_updates": ("listing", "live"),
     "publishing:live_feed_rss": ("listing", "live"),
     "publishing:live_feed_atom": ("listing", "live"),
@@ -502,7 +501,7 @@ def tags_for_view(url_name: str | None, path: str) -> tuple[str, ...] | None:
     if url_name in VIEW_TAGS:
         return VIEW_TAGS[url_name]
     if url_name and url_name.startswith(FEED_PREFIXES):
-        return ("listing",)
+        return ("listing", "live")  # a live page's entry carries its latest updates
     if path.startswith(CONTENT_API_PREFIX):
         return ("listing", "live")
     return None
@@ -616,7 +615,6 @@ class PageCacheMiddleware:
             response["ETag"] = etag_for(response.content)
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = cache_control_for(variant)
-        patch_vary_headers(response, ["Cookie"])
         tags = tuple(sorted(collector.tags))
         from .edge import surrogate_header_values
 

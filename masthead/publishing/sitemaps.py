@@ -34,6 +34,8 @@ from django.views.decorators.http import require_safe
 from wagtail.images.models import Filter
 from wagtail.models import Page
 
+from masthead.cachetags import valid_until
+
 from .listings import published_articles, site_for
 from .models import (
     ArticleNote,
@@ -439,6 +441,11 @@ def section(request: HttpRequest, name: str, page: str | None = None) -> HttpRes
 def news(request: HttpRequest) -> HttpResponse:
     sitemap = NewsSitemap(request)
     urls = sitemap.page_urls(1)
+    published = [url["item"].published_at for url in urls if url["item"].published_at]
+    if published:
+        # The oldest story leaves the sitemap when it turns 48 hours old: a cached copy
+        # must not outlive that moment.
+        valid_until(min(published) + NEWS_WINDOW)
     return _xml_response(
         request,
         "sitemaps/news.xml",
