@@ -31,6 +31,7 @@ from .serializers import Context
 
 GHOST_ID = re.compile(r"^[0-9a-f]{24}$")
 SEARCH_INDEX_LIMIT = 10_000
+COUNT_TIMEOUT = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Resource:
     serialize: Callable[[Sequence[Any], Context], list[dict[str, Any]]]
     default_order: tuple[str, ...]
     per_reader: bool = False
+    # Large lists (posts) are paged by id first and their objects built from the ids alone.
+    serialize_ids: Callable[[Sequence[int], Context], list[dict[str, Any]]] | None = None
 
 
 def _authors() -> QuerySet[Any]:
@@ -62,6 +65,7 @@ RESOURCES: dict[str, Resource] = {
         serializers.serialize_posts,
         ("-published_at", "-ghost_id"),
         per_reader=True,
+        serialize_ids=serializers.serialize_post_ids,
     ),
     "pages": Resource(
         "pages",
@@ -133,8 +137,6 @@ def browse(request: HttpRequest, resource: Resource) -> HttpResponse:
     params = BrowseParams.from_request(request, resource.name, api="content")
     reader = _reader(request, resource)
     rows = _ordered(_filtered(resource.queryset(), resource.name, params.filter), resource, params)
-    total = rows.count()
-    page = list(rows[params.offset : params.offset + params.limit]) if params.offset < total else []
     ctx = Context(
         api="content",
         reader=reader,
@@ -143,8 +145,37 @@ def browse(request: HttpRequest, resource: Resource) -> HttpResponse:
         fields=params.fields,
         request=request,
     )
-    body = {resource.name: resource.serialize(page, ctx), "meta": params.pagination(total)}
+    if resource.serialize_ids is not None:
+        total = _count(resource, rows)
+        window = rows.prefetch_related(None).values_list("pk", flat=True)
+        ids = (
+            list(window[params.offset : params.offset + params.limit])
+            if params.offset < total
+            else []
+        )
+        objects = resource.serialize_ids(ids, ctx)
+    else:
+        total = rows.count()
+        page = rows[params.offset : params.offset + params.limit]
+        objects = resource.serialize(list(page) if params.offset < total else [], ctx)
+    body = {resource.name: objects, "meta": params.pagination(total)}
     return _respond(request, resource, body)
+
+
+def _count(resource: Resource, rows: QuerySet[Any]) -> int:
+    """``rows.count()``, kept while no listed content changes (``listing`` is bumped).
+
+    Ghost's ``meta.pagination.total`` needs it on every page, and counting a large archive
+    costs tens of milliseconds. The key is the count's own SQL, so each filter has its
+    own; a filter relative to now (``published_at:>now-7d``) puts the time in the SQL
+    and is counted afresh, and such one-off keys expire after a day.
+    """
+    from masthead.publishing import pagecache
+
+    counted = rows.order_by().prefetch_related(None).values("pk")
+    sql, sql_params = counted.query.sql_with_params()
+    key = f"contentapi:count:{resource.name}:{sql}:{sql_params!r}"
+    return pagecache.memoize(key, ["listing", "site"], rows.count, timeout=COUNT_TIMEOUT)
 
 
 def read(request: HttpRequest, resource: Resource, **lookup: str) -> HttpResponse:

@@ -251,6 +251,38 @@ def _author_prefetch() -> Prefetch[Any]:
     )
 
 
+def restricted_paths() -> tuple[str, ...]:
+    """The tree paths of the pages under a Wagtail privacy setting (the topmost of each branch).
+
+    A site has a handful at most, so they are read once (and kept until a restriction,
+    a page or a site setting changes, which bumps ``site``) and every list excludes what
+    lies under them by path prefix. Asking the same question in each list's own query, as
+    ``ArticlePageQuerySet.unrestricted`` does, costs a correlated subquery for every row
+    and makes SQLite scan the page table instead of walking the date index.
+    """
+    from wagtail.models import PageViewRestriction
+
+    from masthead.publishing import pagecache
+
+    def build() -> tuple[str, ...]:
+        paths: list[str] = []
+        for path in sorted(set(PageViewRestriction.objects.values_list("page__path", flat=True))):
+            # Sorted, a page's path follows its ancestor's: one prefix covers both.
+            if not paths or not path.startswith(paths[-1]):
+                paths.append(path)
+        return tuple(paths)
+
+    return pagecache.memoize("contentapi:restricted-paths", ["site"], build)
+
+
+def unrestricted(articles: QuerySet[ArticlePage]) -> QuerySet[ArticlePage]:
+    """``articles`` without those a Wagtail privacy setting covers, on them or above them."""
+    covered = Q()
+    for path in restricted_paths():
+        covered |= Q(path__startswith=path)
+    return articles.exclude(covered) if covered else articles
+
+
 def post_queryset(api: Api) -> QuerySet[ArticlePage]:
     """The articles an API lists as Ghost posts, with everything a post shows prefetched.
 
@@ -259,7 +291,7 @@ def post_queryset(api: Api) -> QuerySet[ArticlePage]:
     """
     articles = ArticlePage.objects.all()
     if api == "content":
-        articles = articles.live().listed().unrestricted()
+        articles = unrestricted(articles.live().listed())
     return articles.select_related(
         "section",
         "section__feature_image",
@@ -301,7 +333,7 @@ def newsletter_queryset(api: Api) -> QuerySet[Newsletter]:
 
 def published_posts() -> QuerySet[ArticlePage]:
     """What ``count.posts`` counts: posts the Content API lists."""
-    return ArticlePage.objects.live().listed().unrestricted()
+    return unrestricted(ArticlePage.objects.live().listed())
 
 
 # --- Bodies ------------------------------------------------------------------------------------
@@ -491,6 +523,42 @@ def _formats_part(
 
 def serialize_posts(articles: Sequence[ArticlePage], ctx: Context) -> list[dict[str, Any]]:
     """Ghost post objects for ``articles`` (loaded from ``post_queryset``)."""
+    return [pick_fields(post, ctx) for post in _post_objects(articles, ctx)]
+
+
+def serialize_post_ids(ids: Sequence[int], ctx: Context) -> list[dict[str, Any]]:
+    """Ghost post objects for the articles ``ids``, in that order, as ``serialize_posts``.
+
+    A page of posts costs dozens of model instances, a StreamField conversion and a
+    rendition lookup per body, far more than the rest of an answer; the objects are kept
+    (``pagecache.memoize``) for the reader's access variant, includes and formats. Every
+    change to an article bumps ``listing`` and every change to a tag, author, photo, tier,
+    privacy setting or the site's settings bumps ``site`` too, so a kept page is exact.
+    """
+    if not ids:
+        return []
+    from masthead.publishing import pagecache
+
+    def build() -> list[dict[str, Any]]:
+        loaded = {article.pk: article for article in post_queryset(ctx.api).filter(pk__in=ids)}
+        return _post_objects([loaded[pk] for pk in ids if pk in loaded], ctx)
+
+    key = ":".join(
+        (
+            "contentapi:posts",
+            ctx.api,
+            ctx.reader.variant,
+            ",".join(sorted(ctx.include)),
+            ",".join(sorted(ctx.formats)),
+            ",".join(str(pk) for pk in ids),
+        )
+    )
+    posts = pagecache.memoize(key, ["listing", "site"], build)
+    return [pick_fields(post, ctx) for post in posts]
+
+
+def _post_objects(articles: Sequence[ArticlePage], ctx: Context) -> list[dict[str, Any]]:
+    """Whole post objects (before ``?fields=``), every relation loaded in a fixed number of queries."""
     articles = list(articles)
     if not articles:
         return []
@@ -514,15 +582,12 @@ def serialize_posts(articles: Sequence[ArticlePage], ctx: Context) -> list[dict[
     )
     newsletters = _sent_newsletters(articles) if ctx.api == "admin" else {}
     return [
-        pick_fields(
-            _post(
-                article,
-                bodies[article.pk],
-                ctx,
-                author_counts=author_counts,
-                newsletter=newsletters.get(article.pk),
-            ),
+        _post(
+            article,
+            bodies[article.pk],
             ctx,
+            author_counts=author_counts,
+            newsletter=newsletters.get(article.pk),
         )
         for article in articles
     ]
@@ -1186,6 +1251,7 @@ __all__ = [
     "serialize_member_newsletters",
     "serialize_newsletters",
     "serialize_pages",
+    "serialize_post_ids",
     "serialize_posts",
     "serialize_settings",
     "serialize_tags",
