@@ -128,10 +128,21 @@ def bump_now(tags: Iterable[str], urls: Iterable[str] = ()) -> None:
     purge_later(list(tags), sorted(set(urls)))
 
 
+# Tags checked on every hit of the answers that show them, whose bumps leave the
+# generation alone. The search index changes once per indexed page, in bursts of hundreds
+# after an import; moving the generation each time would keep every other page from being
+# stored while it lasts. Only search answers show these tags, and they name them before
+# rendering (``VIEW_TAGS``), so a bump during their render is caught by the versions read
+# at that point (``mark_cacheable``).
+SELF_CHECKED_TAGS = frozenset({"search"})
+
+
 def _new_versions(tags: list[str]) -> None:
     if tags:
         token = _new_token()
         cache.set_many({_VERSION_PREFIX + tag: token for tag in tags}, timeout=None)
+        if SELF_CHECKED_TAGS.issuperset(tags):
+            return
         # The generation last, so a reader that sees the new generation sees new versions.
         new_generation = _new_token()
         cache.set(_GENERATION_KEY, new_generation, timeout=None)
@@ -202,6 +213,16 @@ class Entry:
     # A marker for a metered article: the answer depends on each reader's meter, and is
     # kept under the variant plus the meter's state (``meter_state``).
     meter_page: int | None = None
+
+    @property
+    def self_checked(self) -> tuple[str, ...]:
+        return tuple(tag for tag in self.tags if tag in SELF_CHECKED_TAGS)
+
+    @property
+    def self_checked_versions(self) -> tuple[str, ...]:
+        return tuple(
+            v for tag, v in zip(self.tags, self.versions, strict=True) if tag in SELF_CHECKED_TAGS
+        )
 
     @property
     def size(self) -> int:
@@ -453,6 +474,9 @@ def _valid_entry(key: str) -> Entry | None:
             the_store.discard(key)
             return None
         entry.checked_generation = gen
+    elif entry.self_checked and versions_of(entry.self_checked) != entry.self_checked_versions:
+        the_store.discard(key)
+        return None
     return entry
 
 
@@ -629,7 +653,7 @@ class PageCacheMiddleware:
             body=response.content,
             etag=response["ETag"],
             tags=tags,
-            versions=versions_of(tags),
+            versions=_versions_for_entry(request, tags),
             checked_generation=gen,
             valid_until=collector.valid_until,
             variant=variant,
@@ -649,6 +673,12 @@ class PageCacheMiddleware:
 _HOP_HEADERS = frozenset({"set-cookie", "content-length", "connection", "date"})
 
 
+def _versions_for_entry(request: HttpRequest, tags: tuple[str, ...]) -> tuple[str, ...]:
+    before = getattr(request, "_pagecache_versions_before", {})
+    current = versions_of(tags)
+    return tuple(before.get(tag, version) for tag, version in zip(tags, current, strict=True))
+
+
 def mark_cacheable(request: HttpRequest, *tags: str) -> None:
     """Let this request's answer be cached, depending on ``tags`` (and whatever else
     its rendering names)."""
@@ -657,6 +687,12 @@ def mark_cacheable(request: HttpRequest, *tags: str) -> None:
         return
     request._pagecache_tags_known = True  # type: ignore[attr-defined]
     collector.tags.update(tags)
+    checked = [tag for tag in tags if tag in SELF_CHECKED_TAGS]
+    if checked:
+        # Their versions before the render: a bump during it leaves the entry behind.
+        request._pagecache_versions_before = dict(  # type: ignore[attr-defined]
+            zip(checked, versions_of(checked), strict=True)
+        )
 
 
 def _response_from_hit(hit: Hit) -> HttpResponse:

@@ -644,3 +644,41 @@ def test_a_finished_search_index_task_retires_cached_results(client, newsroom):
     insert_or_update_object_task.enqueue("publishing", "articlepage", str(story.pk))
     assert not _cached(client, "/search/?q=bridge")
     assert _cached(client, "/")
+
+
+def test_search_index_churn_does_not_keep_other_pages_from_being_stored(
+    client, newsroom, monkeypatch
+):
+    """After an import the worker indexes hundreds of pages, one task each."""
+    from masthead.publishing import models
+
+    story = newsroom["story"]
+    original = models.ArticlePage.get_context
+
+    def while_indexing(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        pagecache.bump_now(["search"])
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(models.ArticlePage, "get_context", while_indexing)
+    client.get(story.url)
+    monkeypatch.setattr(models.ArticlePage, "get_context", original)
+    assert _cached(client, story.url)
+
+
+def test_a_search_answer_rendered_during_an_index_change_is_not_served_again(
+    client, newsroom, monkeypatch
+):
+    from masthead.publishing import search
+
+    original = search.search_articles
+
+    def indexed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
+        pagecache.bump_now(["search"])  # the index changed while the results were read
+        return found
+
+    monkeypatch.setattr(search, "search_articles", indexed_meanwhile)
+    client.get("/search/?q=bridge")
+    monkeypatch.setattr(search, "search_articles", original)
+    assert not _cached(client, "/search/?q=bridge")
+    assert _cached(client, "/search/?q=bridge")
