@@ -391,9 +391,8 @@ def sign_out_everywhere(*, member: Member) -> Member:
     member.refresh_from_db(fields=["session_version"])
     from .variants import forget_member
 
-    # Now and after the commit: a cached page must not answer the old cookies any more.
+    # A cached page must not answer the old cookies any more.
     forget_member(member.pk)
-    transaction.on_commit(lambda: forget_member(member.pk))
     return member
 
 
@@ -428,7 +427,14 @@ def status_from_memberships(memberships: Iterable[Membership]) -> str:
 
 @transaction.atomic
 def refresh_status(*, member: Member, actor: Actor = None, at: datetime | None = None) -> Member:
-    """Set the stored status from the member's memberships active now."""
+    """Set the stored status from the member's memberships active now.
+
+    Every change of memberships ends here, including those made with ``update()`` (which
+    sends no signal), so the member's cached access variant is forgotten here too.
+    """
+    from .variants import forget_member
+
+    forget_member(member.pk)
     at = at or timezone.now()
     active = list(member.memberships.active(at).select_related("tier"))
     status = status_from_memberships(active)

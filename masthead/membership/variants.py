@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -101,13 +102,28 @@ def _resolve(member_id: int, version: int) -> tuple[str, float]:
 
 
 def forget_member(member_id: int) -> None:
-    """Drop a member's cached variant: their access changed, or they signed out."""
+    """Drop a member's cached variant: their access changed, or they signed out.
+
+    Now, and again after the commit: a request that looked the variant up in between
+    read the old rows and kept what they said.
+    """
+    _forget_member(member_id)
+    transaction.on_commit(lambda: _forget_member(member_id), robust=True)
+
+
+def _forget_member(member_id: int) -> None:
     cache.delete(f"{_PREFIX}{member_id}")
     _changed()
 
 
 def forget_all() -> None:
-    """Drop every member's cached variant (a tier was saved or deleted)."""
+    """Drop every member's cached variant (a tier was saved or deleted), now and after
+    the commit."""
+    _forget_all()
+    transaction.on_commit(_forget_all, robust=True)
+
+
+def _forget_all() -> None:
     cache.set(_EPOCH_KEY, secrets.token_hex(8), timeout=None)
     _changed()
 

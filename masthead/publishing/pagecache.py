@@ -28,6 +28,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -42,12 +43,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.cookie import parse_cookie
+from django.utils.functional import empty
 
 from masthead.cachetags import Collector, collecting, depends_on, note, valid_until
 
 __all__ = ["bump", "collecting", "depends_on", "memoize", "valid_until"]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # --- Tags and versions ----------------------------------------------------------
 
@@ -115,14 +118,27 @@ def bump(*tags: str, urls: Iterable[str] = ()) -> None:
         return
     tag_list, url_list = sorted(set(tags)), sorted(set(urls))
     if transaction.get_connection().in_atomic_block:
-        _new_versions(tag_list)
+        _new_versions_or_forget(tag_list)
     transaction.on_commit(lambda: bump_now(tag_list, url_list), robust=True)
+
+
+def _new_versions_or_forget(tags: list[str]) -> None:
+    """Bump, or, when the shared store cannot be reached, forget this process's pages.
+
+    Publishing must not fail because the cache is down; this process can at least stop
+    serving what it can no longer check.
+    """
+    try:
+        _new_versions(tags)
+    except Exception:
+        logger.exception("The page cache could not record a change of %s", ", ".join(tags))
+        store().clear()
 
 
 def bump_now(tags: Iterable[str], urls: Iterable[str] = ()) -> None:
     """Give ``tags`` new versions at once (``bump`` calls this after the commit)."""
     tags = sorted(set(tags))
-    _new_versions(tags)
+    _new_versions_or_forget(tags)
     from .edge import purge_later
 
     purge_later(list(tags), sorted(set(urls)))
@@ -138,15 +154,27 @@ SELF_CHECKED_TAGS = frozenset({"search"})
 
 
 def _new_versions(tags: list[str]) -> None:
-    if tags:
-        token = _new_token()
-        cache.set_many({_VERSION_PREFIX + tag: token for tag in tags}, timeout=None)
-        if SELF_CHECKED_TAGS.issuperset(tags):
-            return
-        # The generation last, so a reader that sees the new generation sees new versions.
-        new_generation = _new_token()
-        cache.set(_GENERATION_KEY, new_generation, timeout=None)
-        _seen.update(generation=new_generation, at=time.monotonic())
+    """New versions for ``tags``, with the generation moved before and after them.
+
+    A render reads the generation, renders, reads its tags' versions, then the generation
+    again, and stores only if both generations are the same. Had it read a new version,
+    the first move was already made, so it sees a different generation and stores
+    nothing; had it read the old one, the entry is retired when it is next checked.
+    """
+    if not tags:
+        return
+    self_checked = SELF_CHECKED_TAGS.issuperset(tags)
+    if not self_checked:
+        _move_generation()
+    cache.set_many({_VERSION_PREFIX + tag: _new_token() for tag in tags}, timeout=None)
+    if not self_checked:
+        _move_generation()
+
+
+def _move_generation() -> None:
+    new_generation = _new_token()
+    cache.set(_GENERATION_KEY, new_generation, timeout=None)
+    _seen.update(generation=new_generation, at=time.monotonic())
 
 
 @dataclass
@@ -168,8 +196,13 @@ def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int 
     """
     cache_key = _MEMO_PREFIX + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     now = time.time()
-    gen = generation()
-    memo = cache.get(cache_key)
+    try:
+        gen = generation()
+        memo = cache.get(cache_key)
+    except Exception:
+        # The shared store is out of reach: build it afresh rather than fail the page.
+        logger.exception("The page cache is unavailable; building %s afresh", key)
+        return build()
     if (
         isinstance(memo, _Memo)
         and (memo.valid_until is None or now < memo.valid_until)
@@ -183,14 +216,15 @@ def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int 
     with collecting() as inner:
         depends_on(*tags)
         value = build()
-    if generation() == gen:
-        # Nothing changed while it was built: safe to keep.
-        all_tags = tuple(sorted(inner.tags))
-        cache.set(
-            cache_key,
-            _Memo(value, all_tags, versions_of(all_tags), gen, inner.valid_until),
-            timeout,
-        )
+    all_tags = tuple(sorted(inner.tags))
+    try:
+        versions = versions_of(all_tags)
+        if generation() == gen:
+            # Nothing changed while it was built (see ``_new_versions``): safe to keep.
+            memo = _Memo(value, all_tags, versions, gen, inner.valid_until)
+            cache.set(cache_key, memo, timeout)
+    except Exception:
+        logger.exception("The page cache could not keep %s", key)
     return value
 
 
@@ -346,7 +380,9 @@ def normalised_query(query_string: str) -> str | None:
         for name, value in parse_qsl(query_string, keep_blank_values=True)
         if name not in TRACKING_PARAMETERS and not name.startswith("utm_")
     ]
-    return urlencode(sorted(pairs))
+    # Sorted by name only: a stable sort keeps repeated names in their order, which
+    # decides what the view reads (Django takes the last value).
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
 
 
 def cache_key(scheme: str, host: str, path: str, query: str, variant: str) -> str:
@@ -584,29 +620,42 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not enabled():
             return self.get_response(request)
-        hit = lookup(
-            method=request.method or "GET",
-            scheme=request.scheme or "http",
-            host=request.get_host(),
-            path=request.path,
-            query_string=request.META.get("QUERY_STRING", ""),
-            cookie_header=request.META.get("HTTP_COOKIE", ""),
-            if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
-            has_authorization="HTTP_AUTHORIZATION" in request.META,
-            request=request,
-        )
-        if hit is not None:
-            return _response_from_hit(hit)
-        return self._render(request)
+        host = request.get_host()  # a host not allowed is a 400 here, as without the cache
+        try:
+            hit = lookup(
+                method=request.method or "GET",
+                scheme=request.scheme or "http",
+                host=host,
+                path=request.path,
+                query_string=request.META.get("QUERY_STRING", ""),
+                cookie_header=request.META.get("HTTP_COOKIE", ""),
+                if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
+                has_authorization="HTTP_AUTHORIZATION" in request.META,
+                request=request,
+            )
+            if hit is not None:
+                return _response_from_hit(hit)
+            variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+            gen = generation()
+        except Exception:
+            # The shared store is out of reach: serve uncached rather than fail, and stop
+            # trusting pages this process can no longer check.
+            logger.exception("The page cache is unavailable; serving %s uncached", request.path)
+            store().clear()
+            return self.get_response(request)
+        return self._render(request, variant, gen)
 
-    def _render(self, request: HttpRequest) -> HttpResponseBase:
-        gen = generation()
+    def _render(self, request: HttpRequest, variant: str | None, gen: str) -> HttpResponseBase:
         with collecting() as collector:
             request._pagecache_collector = collector  # type: ignore[attr-defined]
             response = self.get_response(request)
         if not getattr(request, "_pagecache_tags_known", False) or not collector.tags:
             return response
-        self._store(request, response, collector, gen)
+        try:
+            self._store(request, response, collector, gen, variant)
+        except Exception:
+            logger.exception("The page cache could not keep %s", request.path)
+            store().clear()
         return response
 
     def process_view(self, request: HttpRequest, view_func: Any, *args: Any) -> None:
@@ -620,10 +669,21 @@ class PageCacheMiddleware:
         return None
 
     def _store(
-        self, request: HttpRequest, response: HttpResponseBase, collector: Collector, gen: str
+        self,
+        request: HttpRequest,
+        response: HttpResponseBase,
+        collector: Collector,
+        gen: str,
+        variant: str | None,
     ) -> None:
+        """Keep the answer under the variant decided before the render, if it is still
+        the variant of the reader it was rendered for and of the request's cookies now
+        (access may have changed during the render)."""
         query = normalised_query(request.META.get("QUERY_STRING", ""))
-        variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+        if variant != _rendered_variant(request) or variant != variant_for_cookies(
+            parse_cookies(request.META.get("HTTP_COOKIE", ""))
+        ):
+            return
         metered = getattr(request, "_masthead_meter", None)
         if (
             request.method not in ("GET", "HEAD")
@@ -644,16 +704,18 @@ class PageCacheMiddleware:
 
         for name, value in surrogate_header_values(list(tags)).items():
             response[name] = value
-        if request.method == "HEAD" or generation() != gen:
-            # A HEAD has no body to keep; a change during the render may not be in it.
-            return
+        if request.method == "HEAD":
+            return  # no body to keep
+        versions = _versions_for_entry(request, tags)
+        if generation() != gen:
+            return  # a change during the render may not be in it (see ``_new_versions``)
         entry = Entry(
             status=response.status_code,
             headers=[(k, v) for k, v in response.items() if k.lower() not in _HOP_HEADERS],
             body=response.content,
             etag=response["ETag"],
             tags=tags,
-            versions=_versions_for_entry(request, tags),
+            versions=versions,
             checked_generation=gen,
             valid_until=collector.valid_until,
             variant=variant,
@@ -671,6 +733,15 @@ class PageCacheMiddleware:
 
 # Set per answer, not stored: the length is the stored body's, cookies are never kept.
 _HOP_HEADERS = frozenset({"set-cookie", "content-length", "connection", "date"})
+
+
+def _rendered_variant(request: HttpRequest) -> str | None:
+    """The variant of the reader the page was rendered for (what the middleware resolved,
+    if the page asked); the cookie's variant when it never asked."""
+    reader = getattr(request, "reader", None)
+    if reader is None or getattr(reader, "_wrapped", None) is empty:
+        return variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+    return str(reader.variant) if reader.kind != "staff" else None
 
 
 def _versions_for_entry(request: HttpRequest, tags: tuple[str, ...]) -> tuple[str, ...]:
@@ -734,7 +805,10 @@ class CachedApplication:
                     if_none_match=environ.get("HTTP_IF_NONE_MATCH", ""),
                     has_authorization="HTTP_AUTHORIZATION" in environ,
                 )
-            except Exception:  # noqa: BLE001 - the cache must never take the site down
+            except Exception:
+                # The cache must never take the site down: Django answers, uncached.
+                logger.exception("The page cache is unavailable")
+                store().clear()
                 hit = None
             if hit is not None:
                 if hit.status == 304:
@@ -747,20 +821,29 @@ class CachedApplication:
 
 
 def _scheme(environ: dict[str, Any]) -> str:
-    header = settings.SECURE_PROXY_SSL_HEADER
-    if header and environ.get(header[0]) == header[1]:
-        return "https"
+    """``HttpRequest.scheme``'s rule, so both paths build the same key."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
     return str(environ.get("wsgi.url_scheme", "http"))
 
 
 def _host(environ: dict[str, Any]) -> str:
-    host = environ.get("HTTP_HOST")
-    if not host:
-        host = environ.get("SERVER_NAME", "")
+    """``HttpRequest._get_raw_host``'s rule (forwarded host and port included)."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return str(environ["HTTP_X_FORWARDED_HOST"])
+    if "HTTP_HOST" in environ:
+        return str(environ["HTTP_HOST"])
+    host = str(environ.get("SERVER_NAME", ""))
+    if settings.USE_X_FORWARDED_PORT and "HTTP_X_FORWARDED_PORT" in environ:
+        port = str(environ["HTTP_X_FORWARDED_PORT"])
+    else:
         port = str(environ.get("SERVER_PORT", ""))
-        if port and port not in ("80", "443"):
-            host = f"{host}:{port}"
-    return str(host)
+    if port != ("443" if _scheme(environ) == "https" else "80"):
+        host = f"{host}:{port}"
+    return host
 
 
 def _path(environ: dict[str, Any]) -> str:

@@ -671,3 +671,161 @@ def test_a_search_answer_rendered_during_an_index_change_is_not_served_again(
     monkeypatch.setattr(search, "search_articles", original)
     assert not _cached(client, "/search/?q=bridge")
     assert _cached(client, "/search/?q=bridge")
+
+
+# --- Races and failures -------------------------------------------------------------------
+
+
+def test_access_ending_during_a_render_never_stores_paid_text_for_free_members(
+    home, supporter, make_member, member_client, monkeypatch
+):
+    from masthead.publishing.models import ArticlePage
+
+    article = _gated(home, visibility=Visibility.PAID)
+    payer = make_member("payer@example.org", comp=supporter)
+    browser = member_client(payer)
+    browser.get("/")  # the payer's variant is known, as on any live site
+    original = ArticlePage.serve_to_reader
+
+    def serve_then_cancel(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = original(self, request, *args, **kwargs)
+        # Meanwhile, in another worker, the payer's membership ends (a refund).
+        membership = payer.memberships.get(tier=supporter)
+        membership.ends_at = timezone.now()
+        membership.save()
+        return response
+
+    monkeypatch.setattr(ArticlePage, "serve_to_reader", serve_then_cancel)
+    assert SECRET in browser.get(article.url).content.decode()
+    monkeypatch.undo()
+    assert not any(SECRET.encode() in entry.body for entry in _entries())
+    free = make_member("free@example.org")
+    assert SECRET not in member_client(free).get(article.url).content.decode()
+    assert SECRET not in browser.get(article.url).content.decode()
+
+
+def test_removing_a_comp_from_a_paying_member_takes_its_tier_away_at_once(
+    home, supporter, patron, make_member, member_client
+):
+    from masthead.membership.models import Membership
+
+    article = _gated(home, visibility=Visibility.TIERS, tiers=[supporter])
+    reader = make_member("both@example.org", comp=supporter)
+    Membership.objects.create(
+        member=reader, tier=patron, source=Membership.Source.PAYMENT, starts_at=timezone.now()
+    )
+    member_actions.refresh_status(member=reader)
+    browser = member_client(reader)
+    assert SECRET in browser.get(article.url).content.decode()
+    member_actions.remove_comp(member=reader)
+    assert SECRET not in browser.get(article.url).content.decode()
+
+
+def test_a_change_landing_while_a_render_reads_its_versions_is_not_stored(
+    client, home, monkeypatch
+):
+    """The bump after the commit may land between the render and the read of its versions."""
+    from masthead.publishing.models import ArticlePage
+
+    story = ArticlePageFactory(parent=home, title="Old headline")
+    real_versions_of = pagecache.versions_of
+    armed = {"on": False}
+    original_store = pagecache.PageCacheMiddleware._store
+
+    def store(self: Any, *args: Any, **kwargs: Any) -> Any:
+        armed["on"] = True
+        try:
+            return original_store(self, *args, **kwargs)
+        finally:
+            armed["on"] = False
+
+    def versions_of(tags: Any) -> Any:
+        if armed["on"]:
+            armed["on"] = False
+            page = ArticlePage.objects.get(pk=story.pk)
+            page.title = "New headline"
+            page.save_revision().publish()
+        return real_versions_of(tags)
+
+    monkeypatch.setattr(pagecache.PageCacheMiddleware, "_store", store)
+    monkeypatch.setattr(pagecache, "versions_of", versions_of)
+    assert "Old headline" in client.get(story.url).content.decode()
+    monkeypatch.undo()
+    assert "New headline" in Client().get(story.url).content.decode()
+
+
+def test_memoize_never_keeps_a_value_built_before_a_change_it_missed(db, monkeypatch):
+    real_versions_of = pagecache.versions_of
+    box = {"value": "old", "armed": False}
+
+    def build() -> str:
+        box["armed"] = True
+        return box["value"]
+
+    def versions_of(tags: Any) -> Any:
+        if box["armed"]:
+            box["armed"] = False
+            box["value"] = "new"
+            pagecache.bump_now(["listing"])  # the change's bump lands now
+        return real_versions_of(tags)
+
+    monkeypatch.setattr(pagecache, "versions_of", versions_of)
+    assert pagecache.memoize("race", ["listing"], build) == "old"
+    monkeypatch.setattr(pagecache, "versions_of", real_versions_of)
+    assert pagecache.memoize("race", ["listing"], lambda: box["value"]) == "new"
+
+
+def test_repeated_parameters_keep_their_order_in_the_key():
+    assert normalised_query("q=a&q=b") != normalised_query("q=b&q=a")
+    assert normalised_query("q=a&page=2&q=b") == "page=2&q=a&q=b"
+
+
+def test_behind_a_proxy_both_paths_key_on_the_forwarded_host_and_scheme(newsroom, settings):
+    settings.USE_X_FORWARDED_HOST = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    proxied = {"HTTP_HOST": "backend:8000", "HTTP_X_FORWARDED_HOST": "testserver"}
+    proxied["HTTP_X_FORWARDED_PROTO"] = "https, http"
+    _wsgi_get(app, path, **proxied)
+    calls: list[Any] = []
+
+    def django(environ: Any, start: Any) -> list[bytes]:
+        calls.append(environ)
+        start("200 OK", [])
+        return [b""]
+
+    app.application = django
+    status, _, _ = _wsgi_get(app, path, **proxied)
+    assert status == "200 OK" and not calls
+    _wsgi_get(app, path, **{**proxied, "HTTP_X_FORWARDED_PROTO": "http"})
+    assert len(calls) == 1  # another scheme is another page
+
+
+def test_an_unreachable_cache_serves_pages_uncached(client, newsroom, monkeypatch):
+    url = newsroom["story"].url
+    _warm(client, [url])
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the cache server is down")
+
+    monkeypatch.setattr(pagecache, "generation", down)
+    response, count = _get(client, url)
+    assert response.status_code == 200 and count > 0
+    assert len(pagecache.store()) == 0  # what it can no longer check is dropped
+
+
+def test_a_change_still_publishes_when_the_cache_is_unreachable(client, newsroom, monkeypatch):
+    from django.core.cache import cache
+
+    story = newsroom["story"]
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the cache server is down")
+
+    monkeypatch.setattr(cache, "set_many", down)
+    story.title = "Published anyway"
+    story.save_revision().publish()
+    monkeypatch.undo()
+    story.refresh_from_db()
+    assert story.title == "Published anyway"
