@@ -185,3 +185,20 @@ def test_seed_demo_on_a_site_with_content_exits_1_and_changes_nothing(env):
     assert "Traceback" not in result.stderr
     count = "from masthead.publishing.models import ArticlePage, Tag; print(ArticlePage.objects.count(), Tag.objects.count())"
     assert run(["shell", "-c", count], env).stdout.split()[-2:] == ["0", "1"]
+
+
+def test_static_files_collected_without_brotli_copies_are_collected_again(tmp_path: Path) -> None:
+    """An install collected before brotli was a dependency gets the smaller copies too."""
+    from django.core.files.storage import FileSystemStorage
+
+    from masthead.management.commands.serve import _compressed_as_configured
+
+    class Collected(FileSystemStorage):
+        hashed_files = {"masthead/site.css": "masthead/site.0a1b2c.css"}
+
+    storage = Collected(location=tmp_path)
+    (tmp_path / "masthead").mkdir()
+    (tmp_path / "masthead" / "site.0a1b2c.css").write_text("body{}")
+    assert not _compressed_as_configured(storage)
+    (tmp_path / "masthead" / "site.0a1b2c.css.br").write_bytes(b"\x0b")
+    assert _compressed_as_configured(storage)

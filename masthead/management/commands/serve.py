@@ -143,7 +143,7 @@ class Command(BaseCommand):
                 ),
                 default=0.0,
             )
-            if newest_source <= collected_at:
+            if newest_source <= collected_at and _compressed_as_configured(staticfiles_storage):
                 return
         self.stdout.write("Collecting static files...")
         self.stdout.flush()
@@ -180,6 +180,21 @@ def _default_workers() -> int:
     if workers < 1:
         raise CommandError("MASTHEAD_WEB_WORKERS must be at least 1.")
     return workers
+
+
+def _compressed_as_configured(storage: Any) -> bool:
+    """Whether the collected files have their brotli copies, when brotli is installed.
+
+    Files collected before brotli was installed have only gzip copies; collecting again
+    adds the smaller ones.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("brotli") is None:
+        return True
+    hashed = getattr(storage, "hashed_files", {})
+    stylesheets = [name for name in hashed.values() if str(name).endswith(".css")]
+    return not stylesheets or storage.exists(f"{stylesheets[0]}.br")
 
 
 def _check_port_is_free(host: str, port: int) -> None:
