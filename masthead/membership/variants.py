@@ -34,7 +34,7 @@ _LOCAL_MAX = 20_000
 # cookie's signature costs more than serving the page, so a cookie seen before is looked
 # up here; the changes token (read at most every MASTHEAD_PAGE_CACHE_CHECK_MS) retires them.
 _local: dict[str, tuple[str, float, str]] = {}
-_seen = {"changes": "", "at": -1e9}
+_seen: dict[str, Any] = {"changes": "", "at": -1e9}
 
 
 def _changes_token() -> str:

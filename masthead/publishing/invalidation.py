@@ -106,7 +106,7 @@ def page_urls(page: Page) -> list[str]:
         urls.add(page_url)
     specific = page.specific_deferred
     if isinstance(specific, ArticlePage):
-        if specific.section_id is not None:
+        if specific.section is not None:
             urls.add(f"{root}/tag/{specific.section.slug}/")
         for tag_slug in specific.tags.values_list("slug", flat=True):
             urls.add(f"{root}/tag/{tag_slug}/")

@@ -63,7 +63,7 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
-_seen = {"generation": "", "at": -1e9}
+_seen: dict[str, Any] = {"generation": "", "at": -1e9}
 
 
 def generation(*, fresh: bool = True) -> str:
@@ -551,8 +551,13 @@ VIEW_TAGS: dict[str, tuple[str, ...]] = {
     "publishing:live_feed_atom": ("listing", "live"),
     "publishing:live_feed_json": ("listing", "live"),
 }
-FEED_PREFIXES = ("publishing:feed_", "publishing:tag_feed_", "publishing:author_feed_")
-FEED_PREFIXES += ("publishing:news_feed_feed_", "publishing:corrections_")
+FEED_PREFIXES: tuple[str, ...] = (
+    "publishing:feed_",
+    "publishing:tag_feed_",
+    "publishing:author_feed_",
+    "publishing:news_feed_feed_",
+    "publishing:corrections_",
+)
 CONTENT_API_PREFIX = "/ghost/api/content/"
 
 
