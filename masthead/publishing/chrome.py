@@ -13,17 +13,20 @@ the request first, and the rest of the code reads ``chrome_for(request)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, prefetch_related_objects
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils import timezone
+from wagtail.blocks import StructBlock, StructValue
 from wagtail.models import Site
 
 if TYPE_CHECKING:
+    from wagtail.models import Page
+
     from masthead.membership.models import MembershipSettings, Tier
 
     from .models import ArticlePage, SiteSettings, Tag
@@ -43,6 +46,35 @@ class SiteChrome:
     nav_sections: list[Tag]
     offered_tiers: list[Tier]
     free_tier_id: int | None
+    # The live Video section and Team page under the home page (its "Video" heading, its
+    # structured data's ``masthead``); other pages than articles bump ``site``.
+    video_page: Page | None = None
+    team_page: Page | None = None
+    # The navigation and footer streams as resolved values. A pickled StreamValue keeps
+    # only its raw data and would look its chosen sections and pages up again on every
+    # request; ``install`` hands these back to it instead.
+    navigation_items: list[tuple[str, Any, str | None]] = field(default_factory=list)
+    footer_items: list[tuple[str, Any, str | None]] = field(default_factory=list)
+
+
+def _resolved(stream: Any) -> list[tuple[str, Any, str | None]]:
+    """A stream's children as (type, value, id), struct values as plain dicts."""
+    items = []
+    for child in stream:
+        value = dict(child.value) if isinstance(child.value, StructValue) else child.value
+        items.append((child.block_type, value, child.id))
+    return items
+
+
+def _restore(stream: Any, items: list[tuple[str, Any, str | None]]) -> None:
+    """Give an unpickled stream its resolved children back, so reading it queries nothing."""
+    if len(items) != len(stream.raw_data):
+        return
+    for index, (type_name, value, block_id) in enumerate(items):
+        child_block = stream.stream_block.child_blocks[type_name]
+        if isinstance(child_block, StructBlock) and isinstance(value, dict):
+            value = StructValue(child_block, list(value.items()))
+        stream[index] = (type_name, value, block_id)
 
 
 def _host_and_port(request: HttpRequest) -> tuple[str, int | str]:
@@ -54,7 +86,7 @@ def _host_and_port(request: HttpRequest) -> tuple[str, int | str]:
 def _build(request: HttpRequest) -> SiteChrome | None:
     from masthead.membership.models import MembershipSettings, Tier
 
-    from .models import SiteSettings, Tag
+    from .models import HomePage, SiteSettings, Tag, TeamPage, VideoIndexPage
 
     site = Site._find_for_request(request)
     if site is None:
@@ -63,17 +95,25 @@ def _build(request: HttpRequest) -> SiteChrome | None:
     # change to the home page bumps ``site``, so the copy kept here is never stale.
     site.root_page = site.root_page.specific
     site_settings = (
-        SiteSettings.base_queryset().select_related("logo", "share_image").filter(site=site).first()
+        SiteSettings.base_queryset()
+        .select_related("logo", "share_image", "corrections_policy_page", "ethics_policy_page")
+        .filter(site=site)
+        .first()
     )
     if site_settings is None:
         site_settings = SiteSettings.for_site(site)
     if site_settings.logo is not None:
         prefetch_related_objects([site_settings.logo], "renditions")
-    # Reading the streams now resolves their chosen sections and pages, so the cached
-    # value carries them and the template reads no rows.
-    list(site_settings.navigation)
-    list(site_settings.footer_links)
+    # The streams' chosen sections and pages, resolved once for the cached value.
+    navigation_items = _resolved(site_settings.navigation)
+    footer_items = _resolved(site_settings.footer_links)
     site_settings.__dict__.pop("_request", None)
+    home = site.root_page
+    # The home page's curated top stories and the privacy settings over it: any change to
+    # them bumps ``site``, so a home page render reads neither.
+    if isinstance(home, HomePage):
+        prefetch_related_objects([home], "top_stories")
+        home.__dict__["known_view_restrictions"] = list(home.get_view_restrictions())
     return SiteChrome(
         site=site,
         site_settings=site_settings,
@@ -81,6 +121,10 @@ def _build(request: HttpRequest) -> SiteChrome | None:
         nav_sections=list(Tag.objects.sections().public()),
         offered_tiers=list(Tier.objects.offered()),
         free_tier_id=Tier.objects.filter(kind=Tier.Kind.FREE).values_list("pk", flat=True).first(),
+        video_page=VideoIndexPage.objects.live().child_of(home).first(),
+        team_page=TeamPage.objects.live().descendant_of(home).first(),
+        navigation_items=navigation_items,
+        footer_items=footer_items,
     )
 
 
@@ -114,6 +158,9 @@ def install(request: HttpRequest) -> SiteChrome | None:
     if chrome is None:
         return None
     request._wagtail_site = chrome.site  # type: ignore[attr-defined]
+    # A value cached by an earlier version of this code may lack the resolved streams.
+    _restore(chrome.site_settings.navigation, getattr(chrome, "navigation_items", []))
+    _restore(chrome.site_settings.footer_links, getattr(chrome, "footer_items", []))
     for setting in (chrome.site_settings, chrome.membership_settings):
         setting._request = request
     setattr(request, SiteSettings.get_cache_attr_name(), chrome.site_settings)

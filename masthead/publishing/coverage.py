@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import F, Max, Q
 
 from .models import LIVE_LATEST_UPDATES, LiveUpdate
-from .paging import Batch, Cursor, paginate
+from .paging import Batch, Cursor, after, batch_of_rows, paginate
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -71,20 +71,30 @@ class Stream:
         return self.anchor is None and not self.paged
 
 
-def stream(page: LivePage, request: HttpRequest) -> Stream:
-    """One batch of the stream: the latest, a permalink's update and older, or ``before``."""
+def _position(page: LivePage, request: HttpRequest) -> tuple[LiveUpdate | None, Cursor | None]:
+    """Where the stream starts: a permalink's update and older, ``before``, or the latest."""
     anchor = _requested_update(page, request.GET.get("update"))
     if anchor is not None:
         # Keyset paging starts strictly after its cursor; one past the update's id
         # makes the update itself the first row.
-        cursor: Cursor | None = Cursor(published_at=anchor.posted_at, pk=anchor.pk + 1)
-    else:
-        cursor = Cursor.decode(request.GET.get("before"))
-    batch = paginate(displayed_updates(page), cursor=cursor, size=STREAM_SIZE)
+        return anchor, Cursor(published_at=anchor.posted_at, pk=anchor.pk + 1)
+    return None, Cursor.decode(request.GET.get("before"))
+
+
+def _stream_of(
+    page: LivePage, batch: Batch[LiveUpdate], anchor: LiveUpdate | None, cursor: Cursor | None
+) -> Stream:
     if cursor is None:
         # The same rows ``LivePage.latest_updates`` would fetch again for the structured data.
         page.__dict__["latest_updates"] = batch.items
     return Stream(batch=batch, anchor=anchor, paged=cursor is not None and anchor is None)
+
+
+def stream(page: LivePage, request: HttpRequest) -> Stream:
+    """One batch of the stream: the latest, a permalink's update and older, or ``before``."""
+    anchor, cursor = _position(page, request)
+    batch = paginate(displayed_updates(page), cursor=cursor, size=STREAM_SIZE)
+    return _stream_of(page, batch, anchor, cursor)
 
 
 @dataclass
@@ -104,22 +114,34 @@ def progress(page: LivePage) -> Progress:
 def live_page_context(page: LivePage, request: HttpRequest) -> dict[str, Any]:
     """Everything ``publishing/live_page.html`` adds to the article page's context.
 
-    The poll cursor is read before the updates: a change committed in between is then sent
-    again by the first poll (live.js replaces what it shows), never skipped for good.
+    One query, whatever the number of updates: the key events, the pinned updates and the
+    stream's batch each walk the index for the few rows they show, and the query reads the
+    union of those walks. The poll cursor is read before them (with the page itself, by
+    ``ArticlePageQuerySet.for_page``): a change committed in between is then sent again by
+    the first poll (live.js replaces what it shows), never skipped for good.
     """
-    started = progress(page)
-    visible = LiveUpdate.objects.filter(page=page).visible().newest_first()
-    key_events = list(
-        visible.filter(is_key_event=True).only("pk", "page_id", "posted_at", "headline", "body")[
-            :KEY_EVENTS_SIZE
-        ]
+    known = getattr(page, "known_progress", None)
+    started = Progress(*known) if known is not None else progress(page)
+    anchor, cursor = _position(page, request)
+    newest = LiveUpdate.objects.filter(page_id=page.pk).visible().newest_first()
+    shown = displayed_updates(page)
+    walks = (
+        Q(pk__in=newest.filter(is_key_event=True).values("pk")[:KEY_EVENTS_SIZE])
+        | Q(pk__in=newest.filter(is_pinned=True).values("pk")[:PINNED_SIZE])
+        | Q(pk__in=after(shown, cursor).values("pk")[: STREAM_SIZE + 1])
     )
-    pinned = list(visible.filter(is_pinned=True).for_display()[:PINNED_SIZE])
+    rows = list(shown.filter(walks).order_by("-posted_at", "-pk"))
+    in_stream = [
+        row
+        for row in rows
+        if cursor is None or (row.posted_at, row.pk) < (cursor.published_at, cursor.pk)
+    ]
+    batch = batch_of_rows(in_stream[: STREAM_SIZE + 1], STREAM_SIZE)
     return {
         "page_url": page.get_url(request),
-        "stream": stream(page, request),
-        "key_events": key_events,
-        "pinned_updates": pinned,
+        "stream": _stream_of(page, batch, anchor, cursor),
+        "key_events": [row for row in rows if row.is_key_event][:KEY_EVENTS_SIZE],
+        "pinned_updates": [row for row in rows if row.is_pinned][:PINNED_SIZE],
         "progress": started,
         "poll_seconds": poll_seconds(),
     }

@@ -6,23 +6,29 @@ the size of the archive; the query-count tests hold them to it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import (
+    Aggregate,
     CharField,
     F,
     IntegerField,
-    Prefetch,
+    OuterRef,
     Q,
+    Subquery,
+    TextField,
     Value,
     Window,
     prefetch_related_objects,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Cast, Concat, RowNumber
+from django.db.models.query import ModelIterable
 from django.http import HttpRequest
+from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.membership.access import Visibility
@@ -38,6 +44,7 @@ from .models import (
     CoverageStatus,
     HomePage,
     LiveUpdate,
+    Photo,
     PhotoRendition,
     Tag,
     VideoIndexPage,
@@ -54,6 +61,12 @@ VIDEO_STRIP_SIZE = 6
 # The home page's "Live" block: the ongoing coverage shown, and the updates of each.
 HOME_LIVE_PAGES = 2
 HOME_LIVE_UPDATES = 3
+# The home page's top block (filled up to this from the newest stories when an editor
+# curated fewer), the most an editor may curate (``HomePage.top_stories``), and the
+# "Latest" block.
+TOP_STORIES = 5
+MAX_CURATED = 7
+LATEST_SIZE = 8
 # The sizes article cards ask for (components/article_card.html). Prefetching only
 # these, not every size a photo was ever cut to, keeps listings light; a size missing
 # here still works, at the cost of a query.
@@ -87,25 +100,156 @@ def published_articles(site: Site | None = None) -> Any:
     return indexed_articles(site).unrestricted()
 
 
+class _Joined(Aggregate):
+    """Text values joined with commas, in no particular order."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s, ',')",
+        )
+
+
+def _byline_keys() -> Subquery:
+    """An article's credits as ``"<sort order>:<author id>,…"``, read within its card's row.
+
+    The names come from the shared authors directory (``authors_directory``), so a listing
+    needs no query of its own for its bylines.
+    """
+    credits = (
+        ArticleAuthor.objects.filter(page_id=OuterRef("pk"))
+        .order_by()
+        .values("page_id")
+        .annotate(
+            keys=_Joined(
+                Concat(
+                    Cast("sort_order", CharField()),
+                    Value(":"),
+                    Cast("author_id", CharField()),
+                    output_field=CharField(),
+                )
+            )
+        )
+        .values("keys")
+    )
+    return Subquery(credits, output_field=TextField())
+
+
+_CARD_FILTERS = [Filter(spec=spec) for spec in CARD_RENDITIONS]
+
+
+def attach_bylines(cards: list[ArticlePage]) -> None:
+    """Give each card its ``ordered_authors`` from ``byline_keys`` and the authors directory."""
+    if not cards:
+        return
+    directory = authors_directory()
+    for card in cards:
+        pairs = sorted(
+            # A credit saved without a position (``sort_order`` is NULL) sorts first.
+            (int(order or -1), int(author_id))
+            for order, _sep, author_id in (
+                key.partition(":") for key in (getattr(card, "byline_keys", None) or "").split(",")
+            )
+            if author_id
+        )
+        card.__dict__["ordered_authors"] = [
+            directory[author_id] for _order, author_id in pairs if author_id in directory
+        ]
+
+
+def attach_card_renditions(cards: list[ArticlePage]) -> None:
+    """Hand each card's lead photo the renditions cards use, at most one query for all.
+
+    Renditions never change once made, and Wagtail keeps each one in the ``renditions``
+    cache under its own key. A photo whose every card size is there is served from it;
+    the others are read together in one query (and put in that cache), so a listing costs
+    no query for its pictures once they have been shown.
+    """
+    photos: dict[int, list[Photo]] = {}
+    for card in cards:
+        if card.lead_image_id and card.lead_image is not None:
+            photos.setdefault(card.lead_image_id, []).append(card.lead_image)
+    if not photos:
+        return
+    backend = PhotoRendition.cache_backend
+    keys: dict[int, list[str]] = {}
+    for photo_id, (photo, *_same) in photos.items():
+        keys[photo_id] = [
+            PhotoRendition.construct_cache_key(
+                photo, card_filter.get_cache_key(photo), card_filter.spec
+            )
+            for card_filter in _CARD_FILTERS
+        ]
+    cached = backend.get_many([key for photo_keys in keys.values() for key in photo_keys])
+    found: dict[int, list[PhotoRendition]] = {}
+    missing = []
+    for photo_id, photo_keys in keys.items():
+        if all(key in cached for key in photo_keys):
+            found[photo_id] = [cached[key] for key in photo_keys]
+        else:
+            missing.append(photo_id)
+    if missing:
+        made = PhotoRendition.objects.filter(image_id__in=missing, filter_spec__in=CARD_RENDITIONS)
+        for photo_id in missing:
+            found[photo_id] = []
+        for rendition in made:
+            found[rendition.image_id].append(rendition)
+        additions = {}
+        for photo_id in missing:
+            photo = photos[photo_id][0]
+            for rendition in found[photo_id]:
+                card_filter = Filter(spec=rendition.filter_spec)
+                focal_point_key = card_filter.get_cache_key(photo)
+                if rendition.focal_point_key == focal_point_key:
+                    key = PhotoRendition.construct_cache_key(
+                        photo, focal_point_key, rendition.filter_spec
+                    )
+                    additions[key] = rendition
+        if additions:
+            backend.set_many(additions)
+    for photo_id, same in photos.items():
+        for photo in same:
+            # Wagtail's own hook for renditions fetched beforehand (``prefetched_renditions``);
+            # each rendition points back at the card's photo, as Wagtail's cache lookup does.
+            renditions = [copy.copy(rendition) for rendition in found[photo_id]]
+            for rendition in renditions:
+                rendition.image = photo
+            photo.prefetched_renditions = renditions
+
+
+class CardIterable(ModelIterable):
+    """Article cards as listings show them: bylines and pictures attached in bulk."""
+
+    def __iter__(self) -> Any:
+        cards = list(super().__iter__())
+        attach_bylines(cards)
+        attach_card_renditions(cards)
+        yield from cards
+
+
 def live_articles(site: Site | None = None) -> Any:
     """Published articles of ``site`` (all sites when ``None``), ready for cards.
 
     ``live_status`` is the coverage status of a live page (None for other formats), read
-    in the same query, so a card can say "Live" without a query of its own.
+    in the same query, so a card can say "Live" without a query of its own. So are the
+    bylines' author ids (``byline_keys``): the authors themselves come from the shared
+    authors directory, and the lead photos' renditions from the renditions cache
+    (``CardIterable``), so a listing is usually one query.
     """
-    return (
+    cards = (
         published_articles(site)
         .for_listing()
-        .annotate(live_status=F("livepage__coverage_status"))
+        .annotate(live_status=F("livepage__coverage_status"), byline_keys=_byline_keys())
         # A video card shows the running time, which may come from the uploaded file.
         .select_related("lead_video_file")
-        .prefetch_related(
-            Prefetch(
-                "lead_image__renditions",
-                queryset=PhotoRendition.objects.filter(filter_spec__in=CARD_RENDITIONS),
-            )
-        )
     )
+    cards._iterable_class = CardIterable
+    return cards
 
 
 def site_for(request: HttpRequest | None) -> Site | None:
@@ -163,19 +307,9 @@ class OngoingCoverage:
     updates: list[LiveLine]
 
 
-def ongoing_coverage(site: Site | None) -> list[OngoingCoverage]:
-    """Live coverage still running on ``site``, newest first, with its latest updates.
-
-    Two queries: the pages, then their updates. Ended coverage is an ordinary story.
-    """
-    pages = list(
-        published_articles(site)
-        .live_coverage()
-        .filter(livepage__coverage_status=CoverageStatus.LIVE)
-        .select_related("section")
-        .defer("body")
-        .newest_first()[:HOME_LIVE_PAGES]
-    )
+def ongoing_coverage(pages: list[ArticlePage]) -> list[OngoingCoverage]:
+    """Live coverage still running, as ``pages`` gives it, with the latest updates of each
+    (one query for all). Ended coverage is an ordinary story."""
     updates = latest_updates_of(
         [page.pk for page in pages], per_page=HOME_LIVE_UPDATES, fields=("headline", "body")
     )
@@ -190,38 +324,104 @@ def ongoing_coverage(site: Site | None) -> list[OngoingCoverage]:
     return coverage
 
 
-def home_page_context(home: HomePage, request: HttpRequest | None = None) -> dict[str, Any]:
-    """Top stories, latest, per-section blocks, News Feed and video strip of the home page.
+@dataclass(frozen=True)
+class _Key:
+    """What the home page needs to know of a candidate to place it in its blocks."""
 
-    Each block first picks its article ids with a cheap indexed query (one per
-    section); then one query plus two prefetches loads every card. The count depends
-    on the number of sections, never on the size of the archive. Ongoing live coverage
-    leads the page in a block of its own and is not repeated in the automatic blocks.
+    pk: int
+    published_at: datetime
+    format: str
+    section_id: int | None
+    live_status: str | None
+
+
+def _home_candidates(
+    site: Site | None, *, curated: list[int], sections: list[Tag], per_section: int
+) -> list[_Key]:
+    """Every article any home block might show, newest first, in one query.
+
+    Each block walks its own index for as many keys as it could need once the blocks
+    above it have taken theirs (a story appears in one block only), and one query reads
+    the union of those short walks; ``home_page_context`` then fills the blocks from it.
+    """
+    stories = published_articles(site).stories().newest_first()
+    # Top and latest take from the newest stories, after the curated and live ones.
+    newest = TOP_STORIES + LATEST_SIZE + MAX_CURATED + HOME_LIVE_PAGES
+    # A section's block skips what the top, live and latest blocks already show.
+    above = max(TOP_STORIES, MAX_CURATED) + HOME_LIVE_PAGES + LATEST_SIZE
+    walks = [
+        stories.values("pk")[:newest],
+        stories.videos().values("pk")[:VIDEO_STRIP_SIZE],
+        stories.live_coverage()
+        .filter(livepage__coverage_status=CoverageStatus.LIVE)
+        .values("pk")[:HOME_LIVE_PAGES],
+        *(
+            stories.filter(section_id=section.pk).values("pk")[: per_section + above]
+            for section in sections
+        ),
+    ]
+    if curated:
+        walks.append(stories.filter(pk__in=curated).values("pk"))
+    any_walk = Q()
+    for walk in walks:
+        any_walk |= Q(pk__in=walk)
+    rows = (
+        ArticlePage.objects.filter(any_walk)
+        .newest_first()
+        .values_list("pk", "published_at", "format", "section_id", "livepage__coverage_status")
+    )
+    return [_Key(*row) for row in rows]
+
+
+def home_page_context(home: HomePage, request: HttpRequest | None = None) -> dict[str, Any]:
+    """Live coverage, top stories, latest, per-section blocks, News Feed and video strip.
+
+    Three queries whatever the size of the archive or the number of sections: the keys of
+    every candidate (``_home_candidates``), the cards shown, and the latest updates of the
+    ongoing coverage. The curated top stories, the sections, the Video section page and
+    the News Feed's top are shared values (the site's chrome, ``news_feed_first_page``).
+    Ongoing live coverage leads the page in a block of its own and is not repeated in the
+    automatic blocks.
     """
     site = site_for(request) if request is not None else home.get_site()
-    ids = published_articles(site).stories().newest_first().values_list("pk", flat=True)
-    live_coverage = ongoing_coverage(site)
-    live_ids = {coverage.page.pk for coverage in live_coverage}
-
+    chrome = installed(request)
+    on_site = chrome is not None and chrome.site.root_page_id == home.pk
     curated = [row.article_id for row in home.top_stories.all()]
-    live_curated = set(ids.filter(pk__in=curated))
-    top_ids = [pk for pk in curated if pk in live_curated]
-    if len(top_ids) < 5:
-        # An editor who curated fewer than five still gets a full top block.
-        top_ids += list(ids.exclude(pk__in={*top_ids, *live_ids})[: 5 - len(top_ids)])
+    sections = (
+        chrome.nav_sections
+        if chrome is not None and on_site
+        else list(Tag.objects.sections().public())
+    )
+    candidates = _home_candidates(
+        site, curated=curated, sections=sections, per_section=home.stories_per_section
+    )
+    live_ids = [
+        key.pk
+        for key in candidates
+        if key.format == ArticleFormat.LIVE and key.live_status == CoverageStatus.LIVE
+    ][:HOME_LIVE_PAGES]
+    published = {key.pk for key in candidates}
+    top_ids = [pk for pk in curated if pk in published]
     shown = {*top_ids, *live_ids}
-    latest_ids = list(ids.exclude(pk__in=shown)[:8])
+    if len(top_ids) < TOP_STORIES:
+        # An editor who curated fewer than five still gets a full top block.
+        top_ids += [key.pk for key in candidates if key.pk not in shown][
+            : TOP_STORIES - len(top_ids)
+        ]
+        shown.update(top_ids)
+    latest_ids = [key.pk for key in candidates if key.pk not in shown][:LATEST_SIZE]
     shown.update(latest_ids)
-    sections = list(Tag.objects.sections().public())
-    section_ids = {
-        section.pk: list(
-            ids.exclude(pk__in=shown).filter(section=section)[: home.stories_per_section]
-        )
-        for section in sections
-    }
-    video_ids = list(ids.filter(format=ArticleFormat.VIDEO)[:VIDEO_STRIP_SIZE])
+    section_ids: dict[int, list[int]] = {section.pk: [] for section in sections}
+    for key in candidates:
+        group = section_ids.get(key.section_id) if key.section_id is not None else None
+        if group is not None and key.pk not in shown and len(group) < home.stories_per_section:
+            group.append(key.pk)
+    video_ids = [key.pk for key in candidates if key.format == ArticleFormat.VIDEO][
+        :VIDEO_STRIP_SIZE
+    ]
 
     wanted = {
+        *live_ids,
         *top_ids,
         *latest_ids,
         *video_ids,
@@ -233,15 +433,22 @@ def home_page_context(home: HomePage, request: HttpRequest | None = None) -> dic
         return [cards[pk] for pk in pks if pk in cards]
 
     by_section = [(section, pick(section_ids[section.pk])) for section in sections]
+    video_page = None
+    if video_ids:
+        # The strip's heading links to the Video section, when the newsroom has one.
+        video_page = (
+            chrome.video_page
+            if chrome is not None and on_site
+            else VideoIndexPage.objects.live().child_of(home).first()
+        )
     return {
-        "live_coverage": live_coverage,
+        "live_coverage": ongoing_coverage(pick(live_ids)),
         "top_stories": pick(top_ids),
         "latest_stories": pick(latest_ids),
         "sections_with_articles": [(section, items) for section, items in by_section if items],
         "news_feed": batch_of(news_feed_first_page(site, home.news_feed_size), home.news_feed_size),
         "videos": pick(video_ids),
-        # The strip's heading links to the Video section, when the newsroom has one.
-        "video_page": (VideoIndexPage.objects.live().child_of(home).first() if video_ids else None),
+        "video_page": video_page,
     }
 
 

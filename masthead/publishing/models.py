@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.urls import reverse
@@ -449,12 +449,22 @@ class ArticlePageQuerySet(PageQuerySet):
         covering = PageViewRestriction.objects.filter(
             page__path=Substr(OuterRef("path"), 1, Length("page__path"))
         )
+        # A live page's poll cursor (its latest sequence, deleted updates included) and
+        # its latest visible update's time: read first, as the live page needs them
+        # (``coverage.live_page_context``), and empty for other articles.
+        updates = LiveUpdate.objects.filter(page_id=OuterRef("pk"))
         row = (
             self.filter(url_path=url_path)
             .select_related("section", "lead_image", "lead_video_file", "livepage")
             .annotate(
                 is_restricted=Exists(covering),
                 has_notes=Exists(ArticleNote.objects.filter(page_id=OuterRef("pk"))),
+                poll_cursor=Subquery(updates.order_by("-sequence").values("sequence")[:1]),
+                last_update_at=Subquery(
+                    updates.filter(deleted_at__isnull=True)
+                    .order_by("-posted_at")
+                    .values("posted_at")[:1]
+                ),
             )
             .first()
         )
@@ -464,23 +474,16 @@ class ArticlePageQuerySet(PageQuerySet):
         if live is not None:
             live.is_restricted = row.is_restricted
             live.has_notes = row.has_notes
+            live.known_progress = (row.poll_cursor or 0, row.last_update_at)
             for name in ("section", "lead_image", "lead_video_file"):
                 setattr(live, name, getattr(row, name))
             return live
         return row
 
     def for_listing(self) -> ArticlePageQuerySet:
-        """Everything an article card shows, fetched in a constant number of queries."""
-        return (
-            self.select_related("section", "lead_image")
-            .prefetch_related(
-                Prefetch(
-                    "article_authors",
-                    queryset=ArticleAuthor.objects.select_related("author").order_by("sort_order"),
-                ),
-            )
-            .defer("body")
-        )
+        """A card's own row with its section and lead photo (``listings.live_articles``
+        adds the bylines and the photo's renditions without a query each)."""
+        return self.select_related("section", "lead_image").defer("body")
 
 
 ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
@@ -730,10 +733,16 @@ class ArticlePage(Page):
     class Meta:
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        # Listings page by keyset over (published_at, id), newest first (``paging``): each
+        # index ends with the id so a walk needs no sort, on PostgreSQL too.
         indexes = [
-            models.Index(fields=["published_at"], name="article_published"),
-            models.Index(fields=["format", "published_at"], name="article_format_published"),
-            models.Index(fields=["section", "published_at"], name="article_section_published"),
+            models.Index(fields=["published_at", "page_ptr"], name="article_published_pk"),
+            models.Index(
+                fields=["format", "published_at", "page_ptr"], name="article_format_published_pk"
+            ),
+            models.Index(
+                fields=["section", "published_at", "page_ptr"], name="article_section_published_pk"
+            ),
             models.Index(
                 fields=["published_at"],
                 condition=models.Q(is_breaking=True),
@@ -844,7 +853,11 @@ class ArticlePage(Page):
 
     @cached_property
     def ordered_authors(self) -> list[Author]:
-        """Authors in byline order; uses the prefetch from ``for_listing`` when present."""
+        """Authors in byline order.
+
+        Listings (``listings.live_articles``) and the article page set this from the
+        shared authors directory without a query; elsewhere it reads the credits.
+        """
         return [credit.author for credit in self.article_authors.all()]
 
     @cached_property
@@ -1430,6 +1443,11 @@ class HomePage(Page):
                 article._cached_parent_obj = self
                 return article.route(request, [])
         return super().route(request, path_components)
+
+    def get_view_restrictions(self) -> Any:
+        # The site's chrome (``chrome._build``) reads them with the home page it keeps.
+        known = self.__dict__.get("known_view_restrictions")
+        return known if known is not None else super().get_view_restrictions()
 
     def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from .listings import home_page_context

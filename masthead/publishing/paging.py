@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -60,7 +60,8 @@ class Batch(Generic[T]):
         return self.next_cursor is not None
 
 
-def _after(queryset: QuerySet, cursor: Cursor | None) -> QuerySet:
+def after(queryset: QuerySet, cursor: Cursor | None) -> QuerySet:
+    """``queryset`` newest first (``published_at``, then ``pk``), strictly after ``cursor``."""
     qs = queryset.order_by("-published_at", "-pk")
     if cursor is not None:
         qs = qs.filter(
@@ -68,6 +69,16 @@ def _after(queryset: QuerySet, cursor: Cursor | None) -> QuerySet:
             | Q(published_at=cursor.published_at, pk__lt=cursor.pk)
         )
     return qs
+
+
+def batch_of_rows(rows: list[T], size: int) -> Batch[T]:
+    """A batch from up to ``size + 1`` rows newest first; the extra one says there is more."""
+    items = rows[:size]
+    next_cursor = None
+    if len(rows) > size and items:
+        last: Any = items[-1]
+        next_cursor = Cursor(published_at=last.published_at, pk=last.pk)
+    return Batch(items=items, next_cursor=next_cursor)
 
 
 def paginate(
@@ -79,27 +90,17 @@ def paginate(
 ) -> Batch:
     """Return up to ``size`` items newest first, starting after ``cursor``.
 
-    With ``any_of``, the items match at least one of the conditions. An OR in one
-    query would make the database collect and sort every match; instead each
-    condition walks its own index for ``size + 1`` keys, the keys are merged, and
-    one more query loads the winners.
+    With ``any_of``, the items match at least one of the conditions, in one query: each
+    condition walks its own index for ``size + 1`` keys (a short, limited subquery) and the
+    query loads the newest of those. A plain ``OR`` of the conditions would make the
+    database collect and sort every match instead.
     """
     if any_of:
-        keys: set[tuple[datetime, int]] = set()
+        walks = Q()
         for condition in any_of:
-            keys.update(
-                _after(queryset.filter(condition), cursor).values_list("published_at", "pk")[
-                    : size + 1
-                ]
-            )
-        newest = sorted(keys, reverse=True)[: size + 1]
-        by_pk = {item.pk: item for item in queryset.filter(pk__in=[pk for _, pk in newest])}
-        rows = [by_pk[pk] for _, pk in newest if pk in by_pk]
+            keys = after(queryset.filter(condition), cursor).values("pk")[: size + 1]
+            walks |= Q(pk__in=keys)
+        rows = list(queryset.filter(walks).order_by("-published_at", "-pk")[: size + 1])
     else:
-        rows = list(_after(queryset, cursor)[: size + 1])
-    items = rows[:size]
-    next_cursor = None
-    if len(rows) > size and items:
-        last = items[-1]
-        next_cursor = Cursor(published_at=last.published_at, pk=last.pk)
-    return Batch(items=items, next_cursor=next_cursor)
+        rows = list(after(queryset, cursor)[: size + 1])
+    return batch_of_rows(rows, size)

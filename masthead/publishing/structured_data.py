@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from .chrome import installed
 from .gating import ArticleAccess
 from .models import (
     ArticleNote,
@@ -291,7 +292,11 @@ def organization(
     ethics = _live_page_url(request, settings.ethics_policy_page)
     if ethics:
         data["ethicsPolicy"] = ethics
-    team = TeamPage.objects.live().descendant_of(home).first()
+    chrome = installed(request)
+    if chrome is not None and chrome.site.root_page_id == home.pk:
+        team = chrome.team_page
+    else:
+        team = TeamPage.objects.live().descendant_of(home).first()
     if team is not None:
         data["masthead"] = team.get_full_url(request)
     return data
