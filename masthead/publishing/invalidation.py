@@ -163,10 +163,19 @@ def _task_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
         pagecache.bump("search")
 
 
+def _after_migrate(sender: Any, **kwargs: Any) -> None:
+    """A deploy (``masthead migrate``) may change what pages and memoized values hold:
+    retire them all, so no value built by the previous release is used by this one."""
+    if sender.name == "masthead.publishing":
+        pagecache.bump_now(["site", "listing", "live", "search"])
+
+
 def connect() -> None:
     """Wire the receivers (from ``PublishingConfig.ready``)."""
+    from django.db.models.signals import post_migrate
     from django_tasks.signals import task_finished
 
+    post_migrate.connect(_after_migrate, dispatch_uid="masthead.pagecache.migrate")
     task_finished.connect(_task_finished, dispatch_uid="masthead.pagecache.search_index")
     for signal in (post_save, post_delete):
         signal.connect(_model_changed, dispatch_uid=f"masthead.pagecache.{signal!r}")

@@ -825,3 +825,28 @@ def test_a_change_still_publishes_when_the_cache_is_unreachable(client, newsroom
     monkeypatch.undo()
     story.refresh_from_db()
     assert story.title == "Published anyway"
+
+
+def test_a_deploy_retires_every_memoized_value(db):
+    """Values built by the previous release must not be used by the next one."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    calls: list[int] = []
+
+    def build() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert pagecache.memoize("chrome-like", ["site"], build) == 1
+    publishing = apps.get_app_config("publishing")
+    post_migrate.send(
+        sender=publishing,
+        app_config=publishing,
+        verbosity=0,
+        interactive=False,
+        using="default",
+        apps=apps,
+        plan=[],
+    )
+    assert pagecache.memoize("chrome-like", ["site"], build) == 2
