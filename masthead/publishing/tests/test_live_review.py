@@ -51,14 +51,14 @@ def test_an_update_posted_while_the_page_renders_reaches_the_reader(
     # The page read its poll cursor after its updates: an update committed in between was
     # neither on the page nor after the cursor, so the reader never saw it.
     post(page, "Polls close in the capital.")
-    real_paginate = coverage.paginate
+    real_batch_of_rows = coverage.batch_of_rows
 
-    def paginate_then_post(*args: Any, **kwargs: Any) -> Any:
-        batch = real_paginate(*args, **kwargs)
+    def read_then_post(*args: Any, **kwargs: Any) -> Any:
+        batch = real_batch_of_rows(*args, **kwargs)  # the page's updates are read
         post(page, "Turnout is the highest in twenty years.")
         return batch
 
-    monkeypatch.setattr(coverage, "paginate", paginate_then_post)
+    monkeypatch.setattr(coverage, "batch_of_rows", read_then_post)
     html = client.get("/election-night/").content.decode()
     monkeypatch.undo()
 
