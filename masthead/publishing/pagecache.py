@@ -35,6 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -248,11 +249,11 @@ class Entry:
     # kept under the variant plus the meter's state (``meter_state``).
     meter_page: int | None = None
 
-    @property
+    @cached_property
     def self_checked(self) -> tuple[str, ...]:
         return tuple(tag for tag in self.tags if tag in SELF_CHECKED_TAGS)
 
-    @property
+    @cached_property
     def self_checked_versions(self) -> tuple[str, ...]:
         return tuple(
             v for tag, v in zip(self.tags, self.versions, strict=True) if tag in SELF_CHECKED_TAGS
@@ -471,7 +472,7 @@ def lookup(
     query = normalised_query(query_string)
     if query is None:
         return None
-    variant = variant_for_cookies(parse_cookies(cookie_header))
+    variant = variant_for_cookies(parse_cookies(cookie_header)) if cookie_header else "anonymous"
     if variant is None:
         return None
     key = cache_key(scheme, host, path, query, variant)
@@ -852,6 +853,17 @@ def _host(environ: dict[str, Any]) -> str:
 
 
 def _path(environ: dict[str, Any]) -> str:
+    """``request.path`` as Django builds it (script name, then path info)."""
+    path_info = environ.get("PATH_INFO", "/")
+    if (
+        path_info.startswith("/")
+        and path_info.isascii()
+        and not environ.get("SCRIPT_NAME")
+        and not environ.get("SCRIPT_URL")
+        and not environ.get("REDIRECT_URL")
+        and settings.FORCE_SCRIPT_NAME is None
+    ):
+        return str(path_info)  # nothing to re-decode: Django would give the same
     from django.core.handlers.wsgi import get_path_info, get_script_name
 
     return get_script_name(environ) + get_path_info(environ)
