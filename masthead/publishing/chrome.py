@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F, Q, prefetch_related_objects
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils import timezone
@@ -138,7 +138,11 @@ def chrome_for(request: HttpRequest | None) -> SiteChrome | None:
     from . import pagecache
 
     hostname, port = _host_and_port(request)
-    chrome = pagecache.memoize(f"chrome:{hostname}:{port}", ["site"], lambda: _build(request))
+    # "listing" too: menus and the policy pages may point at articles, which an unpublish
+    # or a deletion changes without touching the site's settings.
+    chrome = pagecache.memoize(
+        f"chrome:{hostname}:{port}", ["site", "listing"], lambda: _build(request)
+    )
     setattr(request, _ATTRIBUTE, chrome)
     return chrome
 
@@ -171,20 +175,36 @@ def install(request: HttpRequest) -> SiteChrome | None:
 def breaking_candidates(site: Site | None) -> list[ArticlePage]:
     """Stories whose banner is up now or may still be, newest first; shared by all pages.
 
-    A banner only goes down with time once it is up (a new one needs a publish or an
-    edit, which bumps ``listing``), so the list is kept until the next change and each
-    request picks the first one still up at its own moment.
+    A banner goes up with a publish or an edit (which bump ``listing``) or, for a story
+    dated in the future, at that date (the list is kept only until then); it goes down
+    with time, which each request checks at its own moment.
     """
     from . import pagecache
     from .listings import published_articles
+    from .models import BREAKING_DEFAULT_HOURS
 
     def build() -> list[ArticlePage]:
-        return list(
+        now = timezone.now()
+        # Stories whose banner is up now or will be: one dated in the future counts from
+        # its date, and the list is kept only until then (``valid_until``).
+        stories = list(
             published_articles(site)
-            .breaking_at(timezone.now())
+            .filter(
+                Q(breaking_until__gt=now)
+                | Q(
+                    breaking_until__isnull=True,
+                    published_at__gt=now - timedelta(hours=BREAKING_DEFAULT_HOURS),
+                ),
+                is_breaking=True,
+            )
+            .order_by("-published_at", "-pk")
             .defer("body", "video_transcript")
             .annotate(breaking_coverage_status=F("livepage__coverage_status"))
         )
+        starts = [s.published_at for s in stories if s.published_at and s.published_at > now]
+        if starts:
+            pagecache.valid_until(min(starts))
+        return stories
 
     key = f"breaking:{site.pk if site is not None else 'all'}"
     return pagecache.memoize(key, ["listing"], build)

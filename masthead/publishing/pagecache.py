@@ -187,7 +187,14 @@ class _Memo:
     valid_until: float | None
 
 
-def memoize(key: str, tags: Iterable[str], build: Callable[[], T], timeout: int | None = None) -> T:
+# Memoized values are dropped after a week even when nothing changed: keys of values that
+# can no longer be asked for (an old page of a list, an edited text) must not pile up.
+MEMO_SECONDS = 7 * 86400
+
+
+def memoize(
+    key: str, tags: Iterable[str], build: Callable[[], T], timeout: int | None = MEMO_SECONDS
+) -> T:
     """``build()``, kept in the shared cache while the versions of its tags are unchanged.
 
     Whatever ``build`` itself depends on (``depends_on``/``valid_until`` inside it) is kept
