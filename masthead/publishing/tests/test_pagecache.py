@@ -543,14 +543,16 @@ def test_an_answer_too_big_for_the_store_is_not_kept():
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection() -> Any:
-    """Django's WSGI handler closes the database connection when a request ends, as it
-    should on a server; the test's own transaction needs it open (the test client
-    disconnects the same receiver)."""
-    from django.core.signals import request_finished
+    """Django's WSGI handler closes the database connection when a request starts and
+    ends, as it should on a server; the test's own transaction needs it open (the test
+    client disconnects the same receiver)."""
+    from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
+    request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
 
