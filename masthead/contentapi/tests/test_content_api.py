@@ -245,7 +245,8 @@ def test_browse_costs_the_same_queries_for_10_and_30_posts(
     make(10)
     _ok(_get(client, "posts/", key, **params))  # warm Wagtail's site-root cache
     pagecache.bump("listing")  # the posts are built again, as after a publication
-    with django_assert_max_num_queries(15) as ten:
+    # (with the site's chrome, which a publication retires too: 12 of these)
+    with django_assert_max_num_queries(22) as ten:
         assert len(_ok(_get(client, "posts/", key, **params))["posts"]) == 10
     assert len(ten) > 0
     make(20)
