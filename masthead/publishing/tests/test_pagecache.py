@@ -204,14 +204,7 @@ def test_the_wsgi_wrapper_leaves_metered_articles_to_django(home):
     article = _gated(home, visibility=Visibility.MEMBERS)
     _meter_reader(article.url).get(article.url)
     app = CachedApplication(WSGIHandler())
-    calls: list[Any] = []
-
-    def django(environ: Any, start: Any) -> list[bytes]:
-        calls.append(environ)
-        start("200 OK", [])
-        return [b""]
-
-    app.application = django
+    calls = _stand_in_for_django(app)
     _wsgi_get(app, article.url)
     assert len(calls) == 1
 
@@ -556,6 +549,19 @@ def _keep_the_test_connection() -> Any:
     request_finished.connect(close_old_connections)
 
 
+def _stand_in_for_django(app: CachedApplication) -> list[Any]:
+    """Put a recorder where Django was: the requests the wrapper passed on land in it."""
+    calls: list[Any] = []
+
+    def django(environ: Any, start: Any) -> list[bytes]:
+        calls.append(environ)
+        start("200 OK", [])
+        return [b""]
+
+    app.application = django
+    return calls
+
+
 def _wsgi_get(app: Any, path: str, **environ: Any) -> tuple[str, dict[str, str], bytes]:
     captured: dict[str, Any] = {}
 
@@ -598,14 +604,7 @@ def test_the_wsgi_wrapper_passes_staff_through(newsroom):
     app = CachedApplication(WSGIHandler())
     path = newsroom["story"].url
     _wsgi_get(app, path)
-    calls: list[Any] = []
-
-    def django(environ: Any, start: Any) -> list[bytes]:
-        calls.append(environ)
-        start("200 OK", [])
-        return [b""]
-
-    app.application = django
+    calls = _stand_in_for_django(app)
     _wsgi_get(app, path, HTTP_COOKIE="sessionid=abc")
     _wsgi_get(app, path, REQUEST_METHOD="POST")
     assert len(calls) == 2
@@ -804,14 +803,7 @@ def test_behind_a_proxy_both_paths_key_on_the_forwarded_host_and_scheme(newsroom
     proxied = {"HTTP_HOST": "backend:8000", "HTTP_X_FORWARDED_HOST": "testserver"}
     proxied["HTTP_X_FORWARDED_PROTO"] = "https, http"
     _wsgi_get(app, path, **proxied)
-    calls: list[Any] = []
-
-    def django(environ: Any, start: Any) -> list[bytes]:
-        calls.append(environ)
-        start("200 OK", [])
-        return [b""]
-
-    app.application = django
+    calls = _stand_in_for_django(app)
     status, _, _ = _wsgi_get(app, path, **proxied)
     assert status == "200 OK" and not calls
     _wsgi_get(app, path, **{**proxied, "HTTP_X_FORWARDED_PROTO": "http"})
