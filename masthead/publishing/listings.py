@@ -337,13 +337,34 @@ class _Key:
 
 def _home_candidates(
     site: Site | None, *, curated: list[int], sections: list[Tag], per_section: int
-) -> list[_Key]:
+) -> tuple[_Key, ...]:
     """Every article any home block might show, newest first, in one query.
 
     Each block walks its own index for as many keys as it could need once the blocks
     above it have taken theirs (a story appears in one block only), and one query reads
     the union of those short walks; ``home_page_context`` then fills the blocks from it.
+    Building that query costs more than running it, so the keys are a shared value until
+    the next change of the listings or the site.
     """
+    from . import pagecache
+
+    key = (
+        f"home-candidates:{site.pk if site is not None else 'all'}:{per_section}:"
+        f"{','.join(map(str, curated))}:{','.join(str(section.pk) for section in sections)}"
+    )
+    return pagecache.memoize(
+        key,
+        ["listing", "site"],
+        lambda: _query_home_candidates(
+            site, curated=curated, sections=sections, per_section=per_section
+        ),
+        immutable=True,
+    )
+
+
+def _query_home_candidates(
+    site: Site | None, *, curated: list[int], sections: list[Tag], per_section: int
+) -> tuple[_Key, ...]:
     stories = published_articles(site).stories().newest_first()
     # Top and latest take from the newest stories, after the curated and live ones.
     newest = TOP_STORIES + LATEST_SIZE + MAX_CURATED + HOME_LIVE_PAGES
@@ -370,7 +391,7 @@ def _home_candidates(
         .newest_first()
         .values_list("pk", "published_at", "format", "section_id", "livepage__coverage_status")
     )
-    return [_Key(*row) for row in rows]
+    return tuple(_Key(*row) for row in rows)
 
 
 def home_page_context(home: HomePage, request: HttpRequest | None = None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import secrets
@@ -191,11 +192,53 @@ class _Memo:
 # can no longer be asked for (an old page of a list, an edited text) must not pile up.
 MEMO_SECONDS = 7 * 86400
 
+# Immutable values (rendered HTML, numbers) are also kept in this process's memory, so a
+# render that uses dozens of them (the cards of a listing, the text blocks of a story)
+# reads the shared store once, not once per part. Objects that readers could change
+# (model instances) always come from the shared store, fresh for each request.
+_LOCAL_TYPES = (str, bytes, int, float, bool)
+LOCAL_MEMO_ENTRIES = 4096
+_local_memos: OrderedDict[str, _Memo] = OrderedDict()
+_local_lock = threading.Lock()
+
+# The generation read when the current page render began (``PageCacheMiddleware``). A
+# render stores its page only if the generation is the same at its end, so parts checked
+# against the generation at its start are exactly as fresh as the page they go into.
+_render_generation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "masthead_pagecache_render_generation", default=None
+)
+
+
+def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
+    if not immutable and not isinstance(memo.value, _LOCAL_TYPES):
+        return
+    with _local_lock:
+        _local_memos[cache_key] = memo
+        _local_memos.move_to_end(cache_key)
+        while len(_local_memos) > LOCAL_MEMO_ENTRIES:
+            _local_memos.popitem(last=False)
+
+
+def _usable(memo: Any, gen: str, now: float) -> bool:
+    return (
+        isinstance(memo, _Memo)
+        and (memo.valid_until is None or now < memo.valid_until)
+        and (memo.generation == gen or versions_of(memo.tags) == memo.versions)
+    )
+
 
 def memoize(
-    key: str, tags: Iterable[str], build: Callable[[], T], timeout: int | None = MEMO_SECONDS
+    key: str,
+    tags: Iterable[str],
+    build: Callable[[], T],
+    timeout: int | None = MEMO_SECONDS,
+    *,
+    immutable: bool = False,
 ) -> T:
     """``build()``, kept in the shared cache while the versions of its tags are unchanged.
+
+    Text and numbers are kept in this process's memory as well; ``immutable=True`` says
+    the same of another value (tuples of frozen dataclasses, say) that no reader changes.
 
     Whatever ``build`` itself depends on (``depends_on``/``valid_until`` inside it) is kept
     with the value, and counts for the response that uses it each time it is served from
@@ -205,21 +248,23 @@ def memoize(
     cache_key = _MEMO_PREFIX + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     now = time.time()
     try:
-        gen = generation()
+        gen = _render_generation.get() or generation()
+        local = _local_memos.get(cache_key)
+        if local is not None and _usable(local, gen, now):
+            local.generation = gen  # checked: this process's copy only
+            note(local.tags, local.valid_until)
+            return local.value
         memo = cache.get(cache_key)
     except Exception:
         # The shared store is out of reach: build it afresh rather than fail the page.
         logger.exception("The page cache is unavailable; building %s afresh", key)
         return build()
-    if (
-        isinstance(memo, _Memo)
-        and (memo.valid_until is None or now < memo.valid_until)
-        and (memo.generation == gen or versions_of(memo.tags) == memo.versions)
-    ):
+    if _usable(memo, gen, now):
         note(memo.tags, memo.valid_until)
         if memo.generation != gen:
             memo.generation = gen
             cache.set(cache_key, memo, timeout)
+        _keep_local(cache_key, memo, immutable=immutable)
         return memo.value
     with collecting() as inner:
         depends_on(*tags)
@@ -231,6 +276,7 @@ def memoize(
             # Nothing changed while it was built (see ``_new_versions``): safe to keep.
             memo = _Memo(value, all_tags, versions, gen, inner.valid_until)
             cache.set(cache_key, memo, timeout)
+            _keep_local(cache_key, memo, immutable=immutable)
     except Exception:
         logger.exception("The page cache could not keep %s", key)
     return value
@@ -362,6 +408,8 @@ def reset() -> None:
     """Forget this process's entries and what it last saw of the shared versions (tests)."""
     store().clear()
     _seen.update(generation="", at=-1e9)
+    with _local_lock:
+        _local_memos.clear()
 
 
 # --- Keys and readers ------------------------------------------------------------
@@ -632,7 +680,12 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not enabled():
-            return self.get_response(request)
+            # Pages are not kept, but the parts they share still are (``memoize``).
+            token = _render_generation.set(generation())
+            try:
+                return self.get_response(request)
+            finally:
+                _render_generation.reset(token)
         host = request.get_host()  # a host not allowed is a 400 here, as without the cache
         try:
             hit = lookup(
@@ -659,9 +712,13 @@ class PageCacheMiddleware:
         return self._render(request, variant, gen)
 
     def _render(self, request: HttpRequest, variant: str | None, gen: str) -> HttpResponseBase:
-        with collecting() as collector:
-            request._pagecache_collector = collector  # type: ignore[attr-defined]
-            response = self.get_response(request)
+        token = _render_generation.set(gen)
+        try:
+            with collecting() as collector:
+                request._pagecache_collector = collector  # type: ignore[attr-defined]
+                response = self.get_response(request)
+        finally:
+            _render_generation.reset(token)
         if not getattr(request, "_pagecache_tags_known", False) or not collector.tags:
             return response
         try:

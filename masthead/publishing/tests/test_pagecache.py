@@ -878,3 +878,79 @@ def test_a_breaking_story_dated_in_the_future_raises_its_banner_at_that_date(cli
     with time_machine.travel(now + timedelta(minutes=11)):
         banner = client.get(other.url).content.decode().split("<main", 1)[0]
         assert "Dam breached upstream" in banner, story.url
+
+
+# --- Memoized parts kept in the process -----------------------------------------------
+
+
+def _count_shared_reads(monkeypatch: Any) -> list[str]:
+    reads: list[str] = []
+    real_get = pagecache.cache.get
+
+    def counting_get(key: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(pagecache.cache, "get", counting_get)
+    return reads
+
+
+def test_memoized_text_is_read_from_the_shared_store_once_per_process(db, monkeypatch):
+    calls: list[int] = []
+
+    def build() -> str:
+        calls.append(1)
+        return f"<p>card {len(calls)}</p>"
+
+    assert pagecache.memoize("card:1", ["listing"], build) == "<p>card 1</p>"
+    token = pagecache._render_generation.set(pagecache.generation())
+    reads = _count_shared_reads(monkeypatch)
+    try:
+        for _ in range(3):
+            assert pagecache.memoize("card:1", ["listing"], build) == "<p>card 1</p>"
+    finally:
+        pagecache._render_generation.reset(token)
+    assert reads == []  # the render's generation and the process's copy: no I/O at all
+    assert calls == [1]
+
+
+def test_a_change_made_by_another_process_retires_a_value_kept_in_this_one(db):
+    """The copy in this process is checked against the shared versions like any other."""
+    from django.core.cache import cache
+
+    values = iter(["first", "second"])
+    assert pagecache.memoize("text", ["listing"], lambda: next(values)) == "first"
+    assert pagecache.memoize("text", ["listing"], lambda: next(values)) == "first"
+    # Another worker's publish: it writes the shared keys; this process's memory has no say.
+    cache.set(pagecache._VERSION_PREFIX + "listing", "from-another-worker", timeout=None)
+    cache.set(pagecache._GENERATION_KEY, "moved-by-another-worker", timeout=None)
+    assert pagecache.memoize("text", ["listing"], lambda: next(values)) == "second"
+
+
+def test_values_a_reader_could_change_come_fresh_for_each_use(db):
+    """A list (of model instances, say) is never shared in memory between requests: what
+    one request does to its copy cannot reach the next."""
+    first = pagecache.memoize("directory", ["site"], lambda: ["Mira"])
+    first.append("someone else's")
+    assert pagecache.memoize("directory", ["site"], lambda: ["rebuilt"]) == ["Mira"]
+
+
+def test_values_declared_immutable_are_kept_in_the_process(db, monkeypatch):
+    keys = (("a", 1), ("b", 2))
+    assert pagecache.memoize("keys", ["listing"], lambda: keys, immutable=True) == keys
+    token = pagecache._render_generation.set(pagecache.generation())
+    reads = _count_shared_reads(monkeypatch)
+    try:
+        assert pagecache.memoize("keys", ["listing"], lambda: (), immutable=True) == keys
+    finally:
+        pagecache._render_generation.reset(token)
+    assert reads == []
+
+
+def test_the_process_keeps_a_bounded_number_of_values(db, monkeypatch):
+    monkeypatch.setattr(pagecache, "LOCAL_MEMO_ENTRIES", 3)
+    for i in range(10):
+        pagecache.memoize(f"text:{i}", ["listing"], lambda i=i: str(i))
+    assert len(pagecache._local_memos) == 3
+    # The oldest were dropped from memory only: the shared store still has them.
+    assert pagecache.memoize("text:0", ["listing"], lambda: "rebuilt") == "0"
