@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from tqdm import tqdm
 
 from masthead.demo import SIZES, DemoError, build_demo_newsroom
@@ -75,6 +76,11 @@ class Command(BaseCommand):
                 )
             except DemoError as error:
                 raise CommandError(str(error)) from error
+        if connection.vendor == "postgresql":
+            # Thousands of rows written in minutes: autovacuum would analyse them later, but
+            # until then PostgreSQL plans the listings as if the tables were empty.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {summary.articles} articles, {summary.briefs} briefs and "
