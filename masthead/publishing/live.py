@@ -3,8 +3,11 @@
 A live page's open tabs ask ``/<slug>/updates.json?since=<N>`` every few seconds for what
 changed after the sequence number ``N`` (``docs/reference/live-updates-api.md``). Most polls
 find nothing new, so the answer "nothing changed" (304) is decided from one query and a hash,
-before anything is rendered. The answer is the same for every reader (live coverage is free to
-read), so it never reads the session or the member cookie, and a CDN may hold it a few seconds.
+before anything is rendered. The ETag names the state of the coverage a reader has reached,
+not the question, so the ETag of the answer that brought a reader to a cursor already matches
+at that cursor: the first poll after a change is a 304 too. The answer is the same for every
+reader (live coverage is free to read), so it never reads the session or the member cookie,
+and a CDN may hold it a few seconds.
 
 ``/<slug>/rss/``, ``atom/`` and ``feed.json`` follow one live page in a feed reader, through the
 same machinery as the site's feeds (``feeds.py``). A Wagtail page elsewhere in the tree may
@@ -221,18 +224,42 @@ def poll_seconds() -> int:
     return int(settings.MASTHEAD_LIVE_POLL_SECONDS)
 
 
-def poll_etag(state: PollState, *, since: int, poll_after: int) -> str:
-    """A strong ETag of the answer, from what decides it, without rendering it."""
+def poll_etag(state: PollState, *, poll_after: int, zone: str) -> str:
+    """A strong ETag of the answers at every cursor for this state, without rendering one.
+
+    ``since`` is left out on purpose. An answer brings its reader to ``state.cursor``, and
+    the answer at that cursor (nothing new) then has the same ETag, so the reader's
+    If-None-Match from the answer with changes gets a 304 at its new cursor. It stays a
+    strong ETag for each address: the answer to one ``since`` is decided by the parts
+    below and nothing else, the changes' rendered times by ``zone``. Any change to an
+    update takes a new sequence (``actions.py``), so it moves the cursor; status, a new
+    publication and the interval are named on their own.
+    """
     parts = [
         PROTOCOL_VERSION,
         str(state.pk),
         str(state.cursor),
-        str(since),
         state.coverage_status,
         state.published,
         str(poll_after),
+        zone,
     ]
     return quote_etag(hashlib.sha256("|".join(parts).encode()).hexdigest()[:40])
+
+
+def poll_zone(request: HttpRequest) -> str:
+    """The name of the site's timezone, in which the answers' times are rendered.
+
+    Kept in this process's memory while the site's settings are unchanged, so the 304 it
+    helps decide still costs the one query of ``find_poll_state`` and no site lookups.
+    """
+    from . import pagecache
+
+    return pagecache.memoize(
+        f"live-zone:{request.get_host()}:{request.get_port()}",
+        ["site"],
+        lambda: timezone_for_request(request).key,
+    )
 
 
 def _cache_headers(response: HttpResponse, *, etag: str, poll_after: int, public: bool) -> None:
@@ -297,8 +324,8 @@ def poll_body(
 ) -> dict[str, Any]:
     """The 200 answer: every change after ``since``, or ``reset`` when there are too many.
 
-    An answer with nothing new (a reader's first poll at a new cursor) is built from
-    ``state`` alone; only changes load the page and render, in the site's timezone.
+    An answer with nothing new (to a reader who sent no ETag) is built from ``state``
+    alone; only changes load the page and render, in the site's timezone.
     """
     body: dict[str, Any] = {
         "cursor": state.cursor,
@@ -338,25 +365,21 @@ def _load_page(state: PollState) -> LivePage:
     return page
 
 
-def _changes_json(
-    request: HttpRequest, state: PollState, *, etag: str, since: int, poll_after: int
-) -> bytes:
+def _changes_json(state: PollState, *, etag: str, since: int, poll_after: int, zone: str) -> bytes:
     """The answer with changes, rendered once and shared by every reader who asks for it.
 
     Right after an update is posted, every open page asks the same question (the same
     ``since``) within one poll interval; rendering it for each of them made a thousand
     readers wait seconds. The key holds everything the answer depends on (the ETag's
-    parts and the site's timezone), so a stored answer is never out of date; entries of
-    past cursors simply stop being asked for.
+    parts, the site's timezone among them, and ``since``, which the ETag leaves out), so a
+    stored answer is never out of date; entries of past cursors simply stop being asked for.
     """
-    # The middleware leaves polls alone so a 304 costs no site lookups; the updates'
-    # times are rendered in the site's timezone here.
-    zone = timezone_for_request(request)
-    key = f"live-poll:{etag.strip(chr(34))}:{zone.key}"
+    key = f"live-poll:{etag.strip(chr(34))}:{since}"
     store = caches["default"]
     answer = store.get(key)
     if answer is None:
-        body = poll_body(state, since=since, poll_after=poll_after, zone=zone)
+        # The middleware leaves polls alone; the updates' times are rendered here.
+        body = poll_body(state, since=since, poll_after=poll_after, zone=zoneinfo.ZoneInfo(zone))
         answer = json.dumps(body, cls=DjangoJSONEncoder).encode()
         store.set(key, answer, timeout=ANSWER_CACHE_SECONDS)
     return bytes(answer)
@@ -382,7 +405,8 @@ def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     if not public and not _passes_restrictions(request, _load_page(state)):
         return not_found()
     poll_after = poll_seconds()
-    etag = poll_etag(state, since=since, poll_after=poll_after)
+    zone = poll_zone(request)
+    etag = poll_etag(state, poll_after=poll_after, zone=zone)
     headers = HttpResponse(content_type="application/json")
     _cache_headers(headers, etag=etag, poll_after=poll_after, public=public)
     # The 304 (or 412) is decided here, before a single update is read or rendered.
@@ -390,11 +414,11 @@ def live_updates(request: HttpRequest, slug: str) -> HttpResponse:
     if conditional is not None and conditional is not headers:
         return conditional
     if since >= state.cursor:
-        # Nothing new: a reader's first poll at a new cursor, answered from ``state``.
+        # Nothing new, for a reader who sent no ETag (a page just opened), from ``state``.
         response = JsonResponse(poll_body(state, since=since, poll_after=poll_after))
     else:
         response = HttpResponse(
-            _changes_json(request, state, etag=etag, since=since, poll_after=poll_after),
+            _changes_json(state, etag=etag, since=since, poll_after=poll_after, zone=zone),
             content_type="application/json",
         )
     _cache_headers(response, etag=etag, poll_after=poll_after, public=public)

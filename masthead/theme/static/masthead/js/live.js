@@ -23,7 +23,7 @@
   var earlier = stream.hasAttribute("data-live-earlier");
   var cursor = stream.dataset.cursor || "0";
   var interval = (parseInt(stream.dataset.pollInterval, 10) || 10) * 1000;
-  var delay = interval, timer = null, busy = false, stopped = false, reset = false, buffer = [];
+  var delay = interval, timer = null, busy = false, stopped = false, reset = false, buffer = [], etag = null;
 
   function announce(text) {
     if (!region || !text) return;
@@ -130,14 +130,25 @@
   function poll() {
     if (busy || stopped || document.hidden) return;
     busy = true;
-    // The default cache mode lets the browser revalidate with the ETag (304s cost nothing).
-    fetch(stream.dataset.pollUrl + "?since=" + encodeURIComponent(cursor))
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) {
+    // The last answer's ETag names the state this page has reached, whatever the cursor:
+    // the server answers 304 while nothing has changed since. A request carrying its own
+    // If-None-Match bypasses the browser's cache (the fetch standard), so the 304 arrives
+    // here as it is; the first poll sends none and may be answered from that cache.
+    fetch(stream.dataset.pollUrl + "?since=" + encodeURIComponent(cursor), etag ? { headers: { "If-None-Match": etag } } : {})
+      .then(function (r) {
+        if (r.status === 304) return null;
+        if (!r.ok) throw new Error(r.status);
+        return r.json().then(function (data) { return { data: data, etag: r.headers.get("ETag") }; });
+      })
+      .then(function (answer) {
         busy = false;
-        apply(data);
-        if (data.status === "ended") return end();
-        interval = (data.poll_after || interval / 1000) * 1000;
+        if (answer) {
+          apply(answer.data);
+          // Kept only once the answer is applied: the ETag vouches for its cursor.
+          etag = answer.etag;
+          if (answer.data.status === "ended") return end();
+          interval = (answer.data.poll_after || interval / 1000) * 1000;
+        }
         delay = interval;
         schedule(interval);
       })
