@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from masthead.publishing import actions
 from masthead.publishing.factories import AuthorFactory, LivePageFactory, paragraph_blocks
-from masthead.publishing.models import CoverageStatus
+from masthead.publishing.models import CoverageStatus, LiveUpdate
+from masthead.staff.factories import UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -94,6 +95,64 @@ def test_a_new_update_waits_behind_a_button_then_takes_focus_at_the_top(
     actions.post_live_update(page=coverage["page"], body=paragraph_blocks(["Schools reopen."]))
     page.get_by_role("button", name="2 new updates").wait_for(timeout=WAIT_MS)
     page.close()
+
+
+def test_an_update_posted_from_the_live_desk_reaches_a_reader_s_open_page(
+    browser: Any, live_server: Any, coverage: dict[str, Any]
+) -> None:
+    """The issue's case end to end: two browsers, no test code between the desk and the page.
+
+    The reader's context and the editor's share no cookies. Every step waits for what a
+    person would see, never for a fixed time, so a slow machine only makes it slower.
+    """
+    UserFactory(superuser=True, username="chief")
+    reader = browser.new_context()
+    newsroom = browser.new_context()
+    try:
+        page = reader.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        # The page keeps polling with the ETag of its last answer: once at its cursor, it
+        # is answered 304 until something changes.
+        with page.expect_response(
+            lambda r: "updates.json" in r.url and r.status == 304, timeout=WAIT_MS
+        ):
+            page.goto(live_server.url + coverage["page"].url)
+
+        desk = newsroom.new_page()
+        desk.goto(f"{live_server.url}/admin/login/")
+        desk.get_by_label("Username").fill("chief")
+        desk.get_by_label("Password").fill("correct horse battery staple")
+        desk.get_by_role("button", name="Sign in").click()
+        desk.wait_for_url(lambda url: "/login/" not in url)
+        desk.goto(f"{live_server.url}/admin/live/{coverage['page'].pk}/")
+        editor = desk.locator("#live-post-form [contenteditable=true]").first
+        editor.wait_for()
+        editor.click()
+        editor.press_sequentially("Boats are taking people off the roofs.", delay=5)
+        desk.get_by_label("Headline (optional)").fill("Rescues begin")
+        # The rich text editor copies its text into the form 250 ms after the last keystroke.
+        desk.wait_for_function(
+            "document.querySelector('[name=\"body-0-value\"]').value.includes('off the roofs')"
+        )
+        desk.get_by_role("button", name="Post update").click()
+        desk.get_by_text("Update posted").wait_for(timeout=WAIT_MS)
+        fresh = LiveUpdate.objects.get(headline="Rescues begin")
+
+        button = page.get_by_role("button", name="1 new update")
+        button.wait_for(timeout=WAIT_MS)
+        assert page.locator(f"#update-{fresh.pk}").count() == 0
+        button.click()
+        page.locator(f"#update-{fresh.pk}").get_by_text(
+            "Boats are taking people off the roofs."
+        ).wait_for(timeout=WAIT_MS)
+        assert ids(page)[:2] == [fresh.pk, coverage["newest"].pk]
+        assert page.evaluate("document.activeElement.id") == f"update-{fresh.pk}"
+        assert button.is_hidden()
+        assert errors == []
+    finally:
+        reader.close()
+        newsroom.close()
 
 
 def test_edits_pins_and_deletions_apply_in_place(
