@@ -1,16 +1,19 @@
-"""Story cards, rendered once per content change and shared by every page that lists them.
+"""Story cards, News Feed entries and avatars, rendered once per content change and shared.
 
-A listing page shows dozens of cards (the home page about thirty), and rendering one
-through Django's templates costs about as much as a database query: on a page-cache miss
-the cards were most of a listing's time. A card shows only its story and the site (the
-include is ``only``: nothing of the reader, the request or the page around it), so its
-HTML is the same wherever it appears and is memoized under ``listing`` and ``site``,
-which every publish, edit, unpublish or move of a story and every change of an author,
-a tag or a photo bump (``publishing.invalidation``).
+A listing page shows dozens of cards (the home page about thirty), every page shows the
+News Feed's entries, and rendering one through Django's templates costs about as much as
+a database query: on a page-cache miss they were most of a page's time. Each shows only
+its story or person and the site (the includes were ``only``: nothing of the reader, the
+request or the page around it), so its HTML is the same wherever it appears and is
+memoized under ``listing`` and ``site``, which every publish, edit, unpublish or move of
+a story and every change of an author, a tag or a photo bump
+(``publishing.invalidation``). What changes by the clock (a "Breaking" label) sets how
+long the HTML may be kept.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -27,6 +30,20 @@ TEMPLATE = "components/article_card.html"
 TAGS = ("listing", "site")
 
 
+def _locale_key() -> str:
+    """What the rendered text depends on besides the content: language and timezone."""
+    return f"{get_language() or ''}:{timezone.get_current_timezone_name()}"
+
+
+def _memoized(template: str, key: str, context: dict[str, Any], until: Any = None) -> SafeString:
+    def build() -> str:
+        pagecache.valid_until(until)
+        return render_to_string(template, context)
+
+    # The templates escape everything they print.
+    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
+
+
 @register.simple_tag
 def article_card(article: Any, variant: str = "standard", heading_level: int = 3) -> SafeString:
     """``{% include "components/article_card.html" with … only %}``, memoized.
@@ -36,14 +53,41 @@ def article_card(article: Any, variant: str = "standard", heading_level: int = 3
     its labels and the timezone of its dates.
     """
     live_status = getattr(article, "live_status", None) or getattr(article, "coverage_status", "")
-    key = (
-        f"card:{article.pk}:{variant}:{heading_level}:{live_status}:"
-        f"{get_language() or ''}:{timezone.get_current_timezone_name()}"
+    return _memoized(
+        TEMPLATE,
+        f"card:{article.pk}:{variant}:{heading_level}:{live_status}:{_locale_key()}",
+        {"article": article, "variant": variant, "heading_level": heading_level},
     )
 
-    def build() -> str:
-        context = {"article": article, "variant": variant, "heading_level": heading_level}
-        return render_to_string(TEMPLATE, context)
 
-    # The card's own template escapes everything it prints.
-    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
+def breaking_label_changes_at(article: Any, now: datetime) -> datetime | None:
+    """The next moment ``article.is_breaking_at`` may answer differently, if any."""
+    from masthead.publishing.models import BREAKING_DEFAULT_HOURS
+
+    if not article.is_breaking or article.published_at is None:
+        return None
+    end = article.breaking_until or article.published_at + timedelta(hours=BREAKING_DEFAULT_HOURS)
+    upcoming = [moment for moment in (article.published_at, end) if moment > now]
+    return min(upcoming) if upcoming else None
+
+
+@register.simple_tag
+def brief_item(article: Any) -> SafeString:
+    """``{% include "components/brief_item.html" with article=… only %}``, memoized until
+    its "Breaking" label would change."""
+    return _memoized(
+        "components/brief_item.html",
+        f"brief:{article.pk}:{_locale_key()}",
+        {"article": article},
+        until=breaking_label_changes_at(article, timezone.now()),
+    )
+
+
+@register.simple_tag
+def avatar(author: Any, size: str = "medium") -> SafeString:
+    """``{% include "components/avatar.html" with author=… size=… only %}``, memoized."""
+    return _memoized(
+        "components/avatar.html",
+        f"avatar:{author.pk}:{author.avatar_id}:{size}:{_locale_key()}",
+        {"author": author, "size": size},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -78,3 +79,64 @@ def test_the_live_badge_goes_when_coverage_ends(client: Client, home: Any, secti
     assert badge_on_section_page()
     actions.set_coverage_status(page=live, status=CoverageStatus.ENDED)
     assert not badge_on_section_page()
+
+
+def test_a_memoized_brief_and_avatar_are_what_the_templates_render(home: Any, author: Any) -> None:
+    from masthead.publishing.templatetags.card_tags import avatar, brief_item
+
+    brief = ArticlePageFactory(parent=home, brief=True, title="Power back in Kharkiv")
+    row = live_articles().get(pk=brief.pk)
+    expected = render_to_string("components/brief_item.html", {"article": row})
+    assert str(brief_item(row)) == str(brief_item(row)) == expected
+    for size in ("small", "medium", "large"):
+        expected = render_to_string("components/avatar.html", {"author": author, "size": size})
+        assert str(avatar(author, size=size)) == str(avatar(author, size=size)) == expected
+
+
+def test_a_breaking_label_comes_off_the_news_feed_when_its_time_is_up(
+    client: Client, home: Any
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    now = timezone.now()
+    ArticlePageFactory(
+        parent=home,
+        brief=True,
+        title="Air raid alert in Kyiv",
+        is_breaking=True,
+        breaking_until=now + timedelta(minutes=30),
+    )
+
+    def labelled() -> bool:
+        body = client.get("/news-feed/").content.decode()
+        entries = [
+            entry.split("</li>")[0]
+            for entry in body.split('<li class="brief"')[1:]
+            if "Air raid alert in Kyiv" in entry.split("</li>")[0]
+        ]
+        assert entries
+        return all("brief__breaking" in entry for entry in entries)
+
+    assert labelled()
+    with time_machine.travel(now + timedelta(minutes=31), tick=False):
+        assert not labelled()
+
+
+def test_the_breaking_label_change_time() -> None:
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from masthead.publishing.models import BREAKING_DEFAULT_HOURS
+    from masthead.publishing.templatetags.card_tags import breaking_label_changes_at
+
+    now = timezone.now()
+    story = SimpleNamespace(is_breaking=True, published_at=now, breaking_until=None)
+    assert breaking_label_changes_at(story, now) == now + timedelta(hours=BREAKING_DEFAULT_HOURS)
+    story.breaking_until = now + timedelta(minutes=5)
+    assert breaking_label_changes_at(story, now) == now + timedelta(minutes=5)
+    story.published_at = now + timedelta(minutes=2)  # dated ahead: the label starts then
+    assert breaking_label_changes_at(story, now) == now + timedelta(minutes=2)
+    story.is_breaking = False
+    assert breaking_label_changes_at(story, now) is None

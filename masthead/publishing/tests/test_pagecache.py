@@ -883,16 +883,29 @@ def test_a_breaking_story_dated_in_the_future_raises_its_banner_at_that_date(cli
 # --- Memoized parts kept in the process -----------------------------------------------
 
 
+class _CountingCache:
+    """The shared cache, noting every key read (for tests that count I/O)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.reads: list[str] = []
+
+    def get(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        self.reads.append(key)
+        return self.real.get(key, *args, **kwargs)
+
+    def get_many(self, keys: Any, *args: Any, **kwargs: Any) -> Any:
+        self.reads.extend(keys)
+        return self.real.get_many(keys, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
 def _count_shared_reads(monkeypatch: Any) -> list[str]:
-    reads: list[str] = []
-    real_get = pagecache.cache.get
-
-    def counting_get(key: str, *args: Any, **kwargs: Any) -> Any:
-        reads.append(key)
-        return real_get(key, *args, **kwargs)
-
-    monkeypatch.setattr(pagecache.cache, "get", counting_get)
-    return reads
+    counting = _CountingCache(pagecache.cache)
+    monkeypatch.setattr(pagecache, "cache", counting)
+    return counting.reads
 
 
 def test_memoized_text_is_read_from_the_shared_store_once_per_process(db, monkeypatch):
