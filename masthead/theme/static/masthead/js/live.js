@@ -130,6 +130,7 @@
   function poll() {
     if (busy || stopped || document.hidden) return;
     busy = true;
+    var started = Date.now();
     // The last answer's ETag names the state this page has reached, whatever the cursor:
     // the server answers 304 while nothing has changed since. A request carrying its own
     // If-None-Match bypasses the browser's cache (the fetch standard), so the 304 arrives
@@ -150,7 +151,9 @@
           interval = (answer.data.poll_after || interval / 1000) * 1000;
         }
         delay = interval;
-        schedule(interval);
+        // A fixed rate, counted from this poll's start: a change is then seen within one
+        // interval and one answer's time, however long the answers take.
+        schedule(Math.max(0, started + interval - Date.now()));
       })
       .catch(function () {
         busy = false;
