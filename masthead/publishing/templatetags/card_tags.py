@@ -1,4 +1,4 @@
-"""Story cards, News Feed entries and avatars, rendered once per content change and shared.
+"""Story cards, News Feed entries, avatars and live updates, rendered once per change.
 
 A listing page shows dozens of cards (the home page about thirty), every page shows the
 News Feed's entries, and rendering one through Django's templates costs about as much as
@@ -7,8 +7,8 @@ its story or person and the site (the includes were ``only``: nothing of the rea
 request or the page around it), so its HTML is the same wherever it appears and is
 memoized under ``listing`` and ``site``, which every publish, edit, unpublish or move of
 a story and every change of an author, a tag or a photo bump
-(``publishing.invalidation``). What changes by the clock (a "Breaking" label) sets how
-long the HTML may be kept.
+(``publishing.invalidation``). What changes by the clock (a "Breaking" label, a date
+shown only when it is not today) sets how long the HTML may be kept.
 """
 
 from __future__ import annotations
@@ -90,4 +90,29 @@ def avatar(author: Any, size: str = "medium") -> SafeString:
         "components/avatar.html",
         f"avatar:{author.pk}:{author.avatar_id}:{size}:{_locale_key()}",
         {"author": author, "size": size},
+    )
+
+
+def _next_local_midnight(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return tomorrow
+
+
+@register.simple_tag
+def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
+    """``{% include "components/live_update.html" with update=… page_url=… only %}``, memoized.
+
+    A live page shows dozens of updates and gains one at a time: each update's HTML is
+    kept under its own change number (every edit, pin or promotion numbers it anew), so a
+    new update re-renders the page around one new item. The update shows its date only
+    when it is not today, so its HTML is kept until midnight at most.
+    """
+    changed_at = update.__dict__.get("changed_at")
+    stamp = changed_at.timestamp() if changed_at is not None else ""
+    return _memoized(
+        "components/live_update.html",
+        f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{_locale_key()}",
+        {"update": update, "page_url": page_url, "id_prefix": id_prefix},
+        until=_next_local_midnight(timezone.now()),
     )

@@ -140,3 +140,31 @@ def test_the_breaking_label_change_time() -> None:
     assert breaking_label_changes_at(story, now) == now + timedelta(minutes=2)
     story.is_breaking = False
     assert breaking_label_changes_at(story, now) is None
+
+
+def test_live_updates_show_their_edits_pins_and_dates(client: Client, home: Any) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    live = LivePageFactory(parent=home, title="Storm over the coast")
+    first = actions.post_live_update(
+        page=live, body=[{"type": "paragraph", "value": "<p>Wind rising.</p>"}]
+    )
+    actions.post_live_update(page=live, body=[{"type": "paragraph", "value": "<p>Rain.</p>"}])
+    body = client.get(live.url).content.decode()
+    assert "Wind rising." in body and "live-update__date" not in body
+
+    actions.edit_live_update(
+        update=first,
+        headline="",
+        body=[{"type": "paragraph", "value": "<p>Gale force winds.</p>"}],
+    )
+    body = client.get(live.url).content.decode()
+    assert "Gale force winds." in body and "Wind rising." not in body
+
+    actions.set_live_update_pinned(update=first, pinned=True)
+    assert "live-update--pinned" in client.get(live.url).content.decode()
+
+    # The next day, every update says which day it was posted.
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        assert "live-update__date" in client.get(live.url).content.decode()
