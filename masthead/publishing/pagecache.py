@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.http.cookie import parse_cookie
 from django.utils.functional import empty
 
@@ -713,6 +713,7 @@ class PageCacheMiddleware:
 
     def _render(self, request: HttpRequest, variant: str | None, gen: str) -> HttpResponseBase:
         token = _render_generation.set(gen)
+        request._pagecache_variant = variant  # type: ignore[attr-defined]
         try:
             with collecting() as collector:
                 request._pagecache_collector = collector  # type: ignore[attr-defined]
@@ -720,21 +721,23 @@ class PageCacheMiddleware:
         finally:
             _render_generation.reset(token)
         if not getattr(request, "_pagecache_tags_known", False) or not collector.tags:
-            return response
+            return _answer_condition(request, response)
         try:
             self._store(request, response, collector, gen, variant)
         except Exception:
             logger.exception("The page cache could not keep %s", request.path)
             store().clear()
-        return response
+        return _answer_condition(request, response)
 
     def process_view(self, request: HttpRequest, view_func: Any, *args: Any) -> None:
         match = request.resolver_match
         url_name = match.view_name if match is not None else None
         if url_name == "wagtail_serve":
+            _hold_condition(request)
             return None  # Wagtail pages name their tags in the before_serve_page hook
         tags = tags_for_view(url_name, request.path_info)
         if tags is not None:
+            _hold_condition(request)
             mark_cacheable(request, "site", *tags)
         return None
 
@@ -799,6 +802,38 @@ class PageCacheMiddleware:
             store().put(key, marker)
             key = f"{key}+meter:{meter_state(decision)}"
         store().put(key, entry)
+
+
+def _hold_condition(request: HttpRequest) -> None:
+    """Let the view render the whole answer to a conditional request, so it can be kept.
+
+    A reader who holds an ETag (a live page's poll after a change, a browser revalidating)
+    would otherwise get the view's own 304, which has no body to keep, and every such
+    reader would reach the view. Without the condition the view renders the answer, the
+    cache keeps it, and ``_answer_condition`` still gives this reader the 304; the next
+    readers are answered from the cache.
+    """
+    if request.method != "GET" or getattr(request, "_pagecache_variant", None) is None:
+        return
+    held = request.META.pop("HTTP_IF_NONE_MATCH", None)
+    if held is not None:
+        request._pagecache_if_none_match = held  # type: ignore[attr-defined]
+
+
+def _answer_condition(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """The 304 for a condition held back from the view, when the answer still has that ETag."""
+    held = getattr(request, "_pagecache_if_none_match", None)
+    if held is None:
+        return response
+    request.META["HTTP_IF_NONE_MATCH"] = held
+    etag = response.get("ETag")
+    if response.status_code != 200 or not etag or response.cookies or not _etag_matches(held, etag):
+        return response
+    not_modified = HttpResponseNotModified()
+    for name, value in response.items():
+        if name.lower() in _NOT_MODIFIED_HEADERS:
+            not_modified[name] = value
+    return not_modified
 
 
 # Set per answer, not stored: the length is the stored body's, cookies are never kept.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from lxml import html as lxml_html
 from wagtail.models import Page, PageViewRestriction, Site
 
-from masthead.publishing import actions
+from masthead.publishing import actions, pagecache
 from masthead.publishing.factories import (
     ArticlePageFactory,
     LivePageFactory,
@@ -448,6 +448,8 @@ def test_any_change_makes_the_next_poll_a_200_then_304s_again(
         _republish(page)
     elif change == "interval":
         settings.MASTHEAD_LIVE_POLL_SECONDS = 20
+        # A new setting takes a restart, which starts every worker with no pages kept.
+        pagecache.reset()
     else:
         # The changes' times are rendered in the site's timezone, so it is in the ETag.
         row = SiteSettings.for_site(site)

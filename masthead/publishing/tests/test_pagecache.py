@@ -967,3 +967,43 @@ def test_the_process_keeps_a_bounded_number_of_values(db, monkeypatch):
     assert len(pagecache._local_memos) == 3
     # The oldest were dropped from memory only: the shared store still has them.
     assert pagecache.memoize("text:0", ["listing"], lambda: "rebuilt") == "0"
+
+
+# --- Conditional requests on a miss -----------------------------------------------------
+
+
+def test_a_conditional_request_on_a_miss_is_kept_for_the_next_readers(client, newsroom):
+    """The first reader who holds an ETag gets a 304, and the page is kept all the same."""
+    url = newsroom["story"].url
+    etag = client.get(url)["ETag"]
+    pagecache.reset()  # a worker that has never rendered the page
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert "Cache-Control" in response
+    # The render was kept: the next reader, with or without a validator, costs nothing.
+    assert _cached(client, url)
+    again, count = _get(client, url, HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, count) == (304, 0)
+
+
+def test_a_stale_validator_on_a_miss_gets_the_whole_page(client, newsroom):
+    url = newsroom["story"].url
+    response = client.get(url, HTTP_IF_NONE_MATCH='"from-last-week"')
+    assert response.status_code == 200
+    assert b"The bridge reopens" in response.content
+    assert _cached(client, url)
+
+
+def test_readers_polling_at_a_new_cursor_share_one_answer(client, home):
+    """After a change every open page polls at the new cursor with the ETag it holds; only
+    the first of them reaches the view."""
+    live = LivePageFactory(parent=home, slug="storm-live")
+    actions.post_live_update(page=live, body=paragraph_blocks(["Wind rising."]))
+    first = client.get("/storm-live/updates.json?since=0")
+    cursor, etag = first.json()["cursor"], first["ETag"]
+    url = f"/storm-live/updates.json?since={cursor}"
+    answers = [_get(client, url, HTTP_IF_NONE_MATCH=etag) for _ in range(3)]
+    assert [response.status_code for response, _count in answers] == [304, 304, 304]
+    assert [count for _response, count in answers][1:] == [0, 0]
