@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import (
@@ -371,18 +370,22 @@ def _changes_json(state: PollState, *, etag: str, since: int, poll_after: int, z
     Right after an update is posted, every open page asks the same question (the same
     ``since``) within one poll interval; rendering it for each of them made a thousand
     readers wait seconds. The key holds everything the answer depends on (the ETag's
-    parts, the site's timezone among them, and ``since``, which the ETag leaves out), so a
-    stored answer is never out of date; entries of past cursors simply stop being asked for.
+    parts, the site's timezone among them, and ``since``, which the ETag leaves out) and the
+    versions of what the updates show besides themselves, so a stored answer is never out
+    of date; entries of past cursors simply stop being asked for.
     """
-    key = f"live-poll:{etag.strip(chr(34))}:{since}"
-    store = caches["default"]
-    answer = store.get(key)
-    if answer is None:
+    from . import pagecache
+
+    def build() -> bytes:
         # The middleware leaves polls alone; the updates' times are rendered here.
         body = poll_body(state, since=since, poll_after=poll_after, zone=zoneinfo.ZoneInfo(zone))
-        answer = json.dumps(body, cls=DjangoJSONEncoder).encode()
-        store.set(key, answer, timeout=ANSWER_CACHE_SECONDS)
-    return bytes(answer)
+        return json.dumps(body, cls=DjangoJSONEncoder).encode()
+
+    # Also under ``listing`` and ``site``: the updates show their authors and the stories
+    # they were promoted to, which change without a new cursor (a story unpublished, an
+    # author renamed).
+    key = f"live-poll:{etag.strip(chr(34))}:{since}"
+    return bytes(pagecache.memoize(key, ["listing", "site"], build, timeout=ANSWER_CACHE_SECONDS))
 
 
 def live_updates(request: HttpRequest, slug: str) -> HttpResponse:

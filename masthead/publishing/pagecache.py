@@ -177,6 +177,9 @@ def _move_generation() -> None:
     new_generation = _new_token()
     cache.set(_GENERATION_KEY, new_generation, timeout=None)
     _seen.update(generation=new_generation, at=time.monotonic())
+    # A request that changes content and then renders must not take parts as checked at
+    # the generation it began with: from here on they are checked afresh.
+    _render_generation.set(None)
 
 
 @dataclass
@@ -198,6 +201,7 @@ MEMO_SECONDS = 7 * 86400
 # (model instances) always come from the shared store, fresh for each request.
 _LOCAL_TYPES = (str, bytes, int, float, bool)
 LOCAL_MEMO_ENTRIES = 4096
+LOCAL_MEMO_MAX_LENGTH = 64 * 1024
 _local_memos: OrderedDict[str, _Memo] = OrderedDict()
 _local_lock = threading.Lock()
 
@@ -212,6 +216,8 @@ _render_generation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
     if not immutable and not isinstance(memo.value, _LOCAL_TYPES):
         return
+    if isinstance(memo.value, (str, bytes)) and len(memo.value) > LOCAL_MEMO_MAX_LENGTH:
+        return  # a long text is read from the shared store: memory stays bounded
     with _local_lock:
         _local_memos[cache_key] = memo
         _local_memos.move_to_end(cache_key)
@@ -249,7 +255,10 @@ def memoize(
     now = time.time()
     try:
         gen = _render_generation.get() or generation()
-        local = _local_memos.get(cache_key)
+        with _local_lock:
+            local = _local_memos.get(cache_key)
+            if local is not None:
+                _local_memos.move_to_end(cache_key)
         if local is not None and _usable(local, gen, now):
             local.generation = gen  # checked: this process's copy only
             note(local.tags, local.valid_until)
@@ -681,7 +690,13 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not enabled():
             # Pages are not kept, but the parts they share still are (``memoize``).
-            token = _render_generation.set(generation())
+            try:
+                gen: str | None = generation()
+            except Exception:
+                # The shared store is out of reach: ``memoize`` builds parts afresh.
+                logger.exception("The page cache is unavailable; serving %s", request.path)
+                gen = None
+            token = _render_generation.set(gen)
             try:
                 return self.get_response(request)
             finally:
@@ -827,7 +842,13 @@ def _answer_condition(request: HttpRequest, response: HttpResponseBase) -> HttpR
         return response
     request.META["HTTP_IF_NONE_MATCH"] = held
     etag = response.get("ETag")
-    if response.status_code != 200 or not etag or response.cookies or not _etag_matches(held, etag):
+    if (
+        response.status_code != 200
+        or not etag
+        or response.cookies
+        or response.has_header("Set-Cookie")
+        or not _etag_matches(held, etag)
+    ):
         return response
     not_modified = HttpResponseNotModified()
     for name, value in response.items():

@@ -615,3 +615,14 @@ def test_an_answer_with_changes_is_rendered_once_for_every_reader_who_asks(
     # An edit is a new cursor and a new answer, never the stored one.
     actions.edit_live_update(update=posted, body=paragraph_blocks(["Sirens stopped."]))
     assert "Sirens stopped." in poll(client, since).json()["updates"][0]["html"]
+
+
+def test_a_renamed_author_reaches_the_shared_poll_answers(
+    client: Any, page: LivePage, author: Any
+) -> None:
+    """Shared answers are kept under what the updates show besides themselves."""
+    post(page, "One.", author=author)
+    assert author.name in poll(client, 0).json()["updates"][0]["html"]
+    author.name = "Oksana Renamed"
+    author.save()
+    assert "Oksana Renamed" in poll(client, 0).json()["updates"][0]["html"]

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -1007,3 +1008,53 @@ def test_readers_polling_at_a_new_cursor_share_one_answer(client, home):
     answers = [_get(client, url, HTTP_IF_NONE_MATCH=etag) for _ in range(3)]
     assert [response.status_code for response, _count in answers] == [304, 304, 304]
     assert [count for _response, count in answers][1:] == [0, 0]
+
+
+def test_an_unreachable_cache_with_the_page_cache_off_still_serves_pages(
+    client, newsroom, monkeypatch, settings
+):
+    settings.MASTHEAD_PAGE_CACHE = False
+    url = newsroom["story"].url
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the cache server is down")
+
+    monkeypatch.setattr(pagecache, "generation", down)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"The bridge reopens" in response.content
+
+
+def test_long_texts_are_not_kept_in_the_process(db):
+    long_text = "x" * (pagecache.LOCAL_MEMO_MAX_LENGTH + 1)
+    assert pagecache.memoize("long", ["listing"], lambda: long_text) == long_text
+    assert pagecache.memoize("short", ["listing"], lambda: "short") == "short"
+    kept = {memo.value for memo in pagecache._local_memos.values()}
+    assert "short" in kept and long_text not in kept
+
+
+def test_a_part_used_after_a_change_in_the_same_request_is_checked_afresh(db):
+    values = iter(["before", "after"])
+    token = pagecache._render_generation.set(pagecache.generation())
+    try:
+        assert pagecache.memoize("part", ["listing"], lambda: next(values)) == "before"
+        pagecache.bump_now(["listing"])  # the request changed content, then renders on
+        assert pagecache.memoize("part", ["listing"], lambda: next(values)) == "after"
+    finally:
+        pagecache._render_generation.reset(token)
+
+
+def test_a_held_condition_is_never_answered_with_a_304_that_drops_a_cookie(home, settings):
+    """A metered article sets the reader's meter cookie: that answer is sent whole."""
+    from masthead.publishing.pagecache import _answer_condition
+
+    request = Client().get("/").wsgi_request
+    request._pagecache_if_none_match = '"abc"'
+    response = HttpResponse("page")
+    response["ETag"] = '"abc"'
+    response.set_cookie("masthead_meter", "1")
+    assert _answer_condition(request, response).status_code == 200
+    plain = HttpResponse("page")
+    plain["ETag"] = '"abc"'
+    assert _answer_condition(request, plain).status_code == 304
+    assert request.META["HTTP_IF_NONE_MATCH"] == '"abc"'

@@ -152,8 +152,9 @@
         }
         delay = interval;
         // A fixed rate, counted from this poll's start: a change is then seen within one
-        // interval and one answer's time, however long the answers take.
-        schedule(Math.max(0, started + interval - Date.now()));
+        // interval and one answer's time. When answers are slow (a server under load) the
+        // page still waits half an interval, so slow answers never turn into a stampede.
+        schedule(Math.max(interval / 2, started + interval - Date.now()));
       })
       .catch(function () {
         busy = false;
