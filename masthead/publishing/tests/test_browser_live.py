@@ -12,6 +12,7 @@ from django.utils import timezone
 from masthead.publishing import actions
 from masthead.publishing.factories import AuthorFactory, LivePageFactory, paragraph_blocks
 from masthead.publishing.models import CoverageStatus, LiveUpdate
+from masthead.publishing.tests.live_desk import post_from_the_desk
 from masthead.staff.factories import UserFactory
 
 pytestmark = [
@@ -120,22 +121,13 @@ def test_an_update_posted_from_the_live_desk_reaches_a_reader_s_open_page(
             page.goto(live_server.url + coverage["page"].url)
 
         desk = newsroom.new_page()
-        desk.goto(f"{live_server.url}/admin/login/")
-        desk.get_by_label("Username").fill("chief")
-        desk.get_by_label("Password").fill("correct horse battery staple")
-        desk.get_by_role("button", name="Sign in").click()
-        desk.wait_for_url(lambda url: "/login/" not in url)
-        desk.goto(f"{live_server.url}/admin/live/{coverage['page'].pk}/")
-        editor = desk.locator("#live-post-form [contenteditable=true]").first
-        editor.wait_for()
-        editor.click()
-        editor.press_sequentially("Boats are taking people off the roofs.", delay=5)
-        desk.get_by_label("Headline (optional)").fill("Rescues begin")
-        # The rich text editor copies its text into the form 250 ms after the last keystroke.
-        desk.wait_for_function(
-            "document.querySelector('[name=\"body-0-value\"]').value.includes('off the roofs')"
+        post_from_the_desk(
+            desk,
+            live_server.url,
+            coverage["page"].pk,
+            text="Boats are taking people off the roofs.",
+            headline="Rescues begin",
         )
-        desk.get_by_role("button", name="Post update").click()
         desk.get_by_text("Update posted").wait_for(timeout=WAIT_MS)
         fresh = LiveUpdate.objects.get(headline="Rescues begin")
 

@@ -18,6 +18,7 @@ from masthead.publishing.factories import (
 )
 from masthead.publishing.live_admin import POSTED
 from masthead.publishing.models import ArticlePage, CoverageStatus, LivePage, LiveUpdate
+from masthead.publishing.tests.live_desk import post_from_the_desk
 from masthead.staff.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -443,23 +444,13 @@ def test_an_editor_types_an_update_in_the_block_editor_and_posts_it_in_one_click
     tab = browser.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(f"{live_server.url}/admin/login/")
-    tab.get_by_label("Username").fill("chief")
-    tab.get_by_label("Password").fill("correct horse battery staple")
-    tab.get_by_role("button", name="Sign in").click()
-    tab.goto(f"{live_server.url}{desk(page)}")
-
-    editor = tab.locator("#live-post-form [contenteditable=true]").first
-    editor.wait_for()
-    editor.click()
-    editor.press_sequentially("Firefighters have the blaze under control.", delay=5)
-    tab.get_by_label("Headline (optional)").fill("Fire contained")
-    # The rich text editor copies its text into the form 250 ms after the last keystroke;
-    # a person takes longer than that to reach the button.
-    tab.wait_for_function(
-        "document.querySelector('[name=\"body-0-value\"]').value.includes('under control')"
+    post_from_the_desk(
+        tab,
+        live_server.url,
+        page.pk,
+        text="Firefighters have the blaze under control.",
+        headline="Fire contained",
     )
-    tab.get_by_role("button", name="Post update").click()
 
     tab.get_by_text("Update posted").wait_for()
     rows = tab.locator("table.listing tbody tr")
