@@ -841,11 +841,16 @@ class ArticlePage(Page):
     def is_breaking_at(self, moment: datetime) -> bool:
         """``ArticlePageQuerySet.breaking_at`` for one loaded row, so a listing can label its
         breaking stories without a query."""
-        if not self.is_breaking or self.published_at is None or self.published_at > moment:
-            return False
-        if self.breaking_until is not None:
-            return self.breaking_until > moment
-        return self.published_at > moment - timedelta(hours=BREAKING_DEFAULT_HOURS)
+        window = self.breaking_window()
+        return window is not None and window[0] <= moment < window[1]
+
+    def breaking_window(self) -> tuple[datetime, datetime] | None:
+        """When the banner and the "Breaking" label are up: from publication until
+        ``breaking_until``, else for ``BREAKING_DEFAULT_HOURS``."""
+        if not self.is_breaking or self.published_at is None:
+            return None
+        end = self.breaking_until or self.published_at + timedelta(hours=BREAKING_DEFAULT_HOURS)
+        return self.published_at, end
 
     @property
     def is_opinion(self) -> bool:

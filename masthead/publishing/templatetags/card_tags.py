@@ -62,12 +62,8 @@ def article_card(article: Any, variant: str = "standard", heading_level: int = 3
 
 def breaking_label_changes_at(article: Any, now: datetime) -> datetime | None:
     """The next moment ``article.is_breaking_at`` may answer differently, if any."""
-    from masthead.publishing.models import BREAKING_DEFAULT_HOURS
-
-    if not article.is_breaking or article.published_at is None:
-        return None
-    end = article.breaking_until or article.published_at + timedelta(hours=BREAKING_DEFAULT_HOURS)
-    upcoming = [moment for moment in (article.published_at, end) if moment > now]
+    window = article.breaking_window()
+    upcoming = [moment for moment in window or () if moment > now]
     return min(upcoming) if upcoming else None
 
 

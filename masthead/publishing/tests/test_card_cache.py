@@ -124,15 +124,13 @@ def test_a_breaking_label_comes_off_the_news_feed_when_its_time_is_up(
 
 
 def test_the_breaking_label_change_time() -> None:
-    from types import SimpleNamespace
-
     from django.utils import timezone
 
-    from masthead.publishing.models import BREAKING_DEFAULT_HOURS
+    from masthead.publishing.models import BREAKING_DEFAULT_HOURS, ArticlePage
     from masthead.publishing.templatetags.card_tags import breaking_label_changes_at
 
     now = timezone.now()
-    story = SimpleNamespace(is_breaking=True, published_at=now, breaking_until=None)
+    story = ArticlePage(is_breaking=True, published_at=now, breaking_until=None)
     assert breaking_label_changes_at(story, now) == now + timedelta(hours=BREAKING_DEFAULT_HOURS)
     story.breaking_until = now + timedelta(minutes=5)
     assert breaking_label_changes_at(story, now) == now + timedelta(minutes=5)
