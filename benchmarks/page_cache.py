@@ -8,7 +8,13 @@ Seeds a large demo archive (``seed_demo --size large``, 20,000 articles) once in
 - a second one with ``MASTHEAD_PAGE_CACHE=false``, for the uncached (cache miss) cases;
 - nginx (the Debian package) serving the very bytes of one article, fetched once from
   masthead and written to a temporary folder, with ``worker_processes auto`` and no
-  access log: the reference every ratio is taken against.
+  access log: the reference every ratio is taken against. It serves masthead's own gzip
+  encoding of those bytes (``gzip_static``) to clients that accept gzip.
+
+Every case sends ``Accept-Encoding: gzip``, as every browser does: masthead's page cache
+keeps each page compressed, and nginx serves the same compressed bytes. Two more rows
+repeat the anonymous article and its nginx reference for a client that accepts no
+compression, each ratio against the reference of its own kind.
 
 Each case is a ``wrk`` run (default ``-t2 -c64 -d10s``: two client threads, 64 keep-alive
 connections, as many requests as they can send for ten seconds), repeated ``--runs`` times
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import os
 import re
 import shutil
@@ -93,12 +100,21 @@ class Target:
         return "—"
 
 
+# What every case sends unless it says otherwise: browsers all accept gzip, and nginx
+# serves the article's gzip bytes to them (``gzip_static``), as masthead does its own.
+BROWSER = {"Accept-Encoding": "gzip"}
+NGINX = "nginx, the same article bytes from disk"
+NGINX_PLAIN = "nginx, the same article bytes, uncompressed"
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
     url: str
     target: Target
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=lambda: dict(BROWSER))
+    # The reference row its ratio is taken against; None for a reference itself.
+    against: str | None = NGINX
 
 
 @dataclass
@@ -177,13 +193,13 @@ def main() -> None:
         uncached = f"http://127.0.0.1:{uncached_port}"
         nginx_base = f"http://127.0.0.1:{nginx_port}"
         cases = [
-            Case("nginx, the same article bytes from disk", nginx_base + fixture.article, Target()),
+            Case(NGINX, nginx_base + fixture.article, Target(), against=None),
             Case("anonymous article, cached", base + fixture.article, Target(ratio=0.9)),
             Case(
                 "paying member, same article",
                 base + fixture.article,
                 Target(ratio=0.5),
-                {"Cookie": fixture.member_cookie},
+                {**BROWSER, "Cookie": fixture.member_cookie},
             ),
             Case("home", base + "/", Target(ratio=0.5)),
             Case("tag page", base + fixture.tag, Target(ratio=0.5)),
@@ -193,7 +209,7 @@ def main() -> None:
                 "Content API posts browse, cached",
                 base + fixture.api_browse,
                 Target(ratio=0.5),
-                {"Accept-Version": "v6.0"},
+                {**BROWSER, "Accept-Version": "v6.0"},
             ),
             Case(
                 "cache miss: article, uncached server", uncached + fixture.article, Target(rate=600)
@@ -202,7 +218,16 @@ def main() -> None:
                 "Content API posts browse, uncached server",
                 uncached + fixture.api_browse,
                 Target(rate=300),
-                {"Accept-Version": "v6.0"},
+                {**BROWSER, "Accept-Version": "v6.0"},
+            ),
+            # The same comparison for a client that accepts no compression.
+            Case(NGINX_PLAIN, nginx_base + fixture.article, Target(), {}, against=None),
+            Case(
+                "anonymous article, cached, uncompressed",
+                base + fixture.article,
+                Target(ratio=0.9),
+                {},
+                against=NGINX_PLAIN,
             ),
         ]
         _check_member_cookie(base, fixture.member_cookie)
@@ -370,17 +395,23 @@ def _check(case: Case) -> None:
 def _start_nginx(
     nginx: str, folder: Path, port: int, article_url: str, fixture: Fixture
 ) -> subprocess.Popen[bytes]:
-    """nginx serving the article's bytes at the article's own path, from ``folder``."""
+    """nginx serving the article's bytes at the article's own path, from ``folder``: the
+    plain bytes, and masthead's own gzip encoding of them to clients that accept it."""
     status, body = _get(article_url)
-    if status != 200:
+    gz_status, gz_body = _get(article_url, BROWSER)
+    if status != 200 or gz_status != 200:
         sys.exit(f"{article_url} answered {status}; nginx needs the article's HTML.")
+    if gzip.decompress(gz_body) != body:
+        sys.exit(f"{article_url}: the gzip answer is not the plain answer's bytes.")
     page = folder / "html" / fixture.article.strip("/") / "index.html"
     page.parent.mkdir(parents=True)
     page.write_bytes(body)
+    page.with_name("index.html.gz").write_bytes(gz_body)
     # nginx's workers drop root for an unprivileged user, who must be able to read this.
     for path in (folder, *page.parents[: len(page.relative_to(folder).parts) - 1]):
         path.chmod(0o755)
     page.chmod(0o644)
+    page.with_name("index.html.gz").chmod(0o644)
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     conf = folder / "nginx.conf"
     conf.write_text(
@@ -394,6 +425,7 @@ http {{
     types {{ text/html html; }}
     default_type text/html;
     sendfile on;
+    gzip_static on;
     keepalive_requests 1000000;
     client_body_temp_path {temp["body"]};
     proxy_temp_path {temp["proxy"]};
@@ -417,7 +449,8 @@ http {{
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
-            if _get(f"http://127.0.0.1:{port}{fixture.article}") == (200, body):
+            url = f"http://127.0.0.1:{port}{fixture.article}"
+            if _get(url) == (200, body) and _get(url, BROWSER) == (200, gz_body):
                 return proc
         if proc.poll() is not None:
             break
@@ -565,7 +598,11 @@ def _report(
     visible: Visible,
     memory: dict[str, list[float]],
 ) -> None:
-    reference = statistics.median(run.rate for run in runs[cases[0].name])
+    references = {
+        case.name: statistics.median(run.rate for run in runs[case.name])
+        for case in cases
+        if case.against is None
+    }
     lines = [
         f"Page cache against nginx: {fixture.live_articles:,} live public articles "
         f"({args.size}), wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
@@ -579,7 +616,7 @@ def _report(
     for case in cases:
         case_runs = runs[case.name]
         rate = statistics.median(run.rate for run in case_runs)
-        ratio = rate / reference
+        ratio = rate / references[case.against or case.name]
         p50 = statistics.median(run.p50_ms for run in case_runs)
         p99 = statistics.median(run.p99_ms for run in case_runs)
         errors = sum(run.errors for run in case_runs)
@@ -598,11 +635,20 @@ def _report(
         f"| publish-to-visible | — | — | ≤ 1,000 ms | {met} | {timing} "
         f"| {visible.missed} not visible within {VISIBLE_TIMEOUT:g} s |"
     )
-    sizes = [statistics.median(run.bytes_per_request for run in runs[case.name]) for case in cases]
+    sizes = {
+        case.name: statistics.median(run.bytes_per_request for run in runs[case.name])
+        for case in cases
+    }
     lines += [
         "",
-        f"Bytes per response, headers included: nginx {sizes[0]:,.0f}, "
-        f"masthead's anonymous article {sizes[1]:,.0f} (the same body).",
+        "Every case but the last two sends `Accept-Encoding: gzip`, as browsers do; nginx "
+        "then serves masthead's own gzip bytes of the article (`gzip_static`).",
+        f"Bytes per response, headers included: nginx {sizes[NGINX]:,.0f} gzip, "
+        f"{sizes[NGINX_PLAIN]:,.0f} plain; masthead's anonymous article "
+        f"{sizes['anonymous article, cached']:,.0f} gzip, "
+        f"{sizes['anonymous article, cached, uncompressed']:,.0f} plain (the same bodies); "
+        f"home {sizes['home']:,.0f}, Content API browse "
+        f"{sizes['Content API posts browse, cached']:,.0f} gzip.",
         "",
         "Peak memory per worker (VmHWM, MiB): "
         + "; ".join(

@@ -1058,3 +1058,113 @@ def test_a_held_condition_is_never_answered_with_a_304_that_drops_a_cookie(home,
     plain["ETag"] = '"abc"'
     assert _answer_condition(request, plain).status_code == 304
     assert request.META["HTTP_IF_NONE_MATCH"] == '"abc"'
+
+
+# --- Compression ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("", None),
+        ("identity", None),
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("x-gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+        ("gzip;q=1.0, br;q=0.5", "gzip"),
+        ("*", "br"),
+        ("*;q=0", None),
+        ("br;q=0, *", "gzip"),
+        ("gzip;q=nonsense", None),
+        ("deflate", None),
+    ],
+)
+def test_the_encoding_follows_what_the_reader_accepts(accept, chosen):
+    assert pagecache.preferred_coding(accept) == chosen
+
+
+def test_readers_who_accept_compression_get_the_kept_encoding(client, newsroom):
+    import gzip
+
+    import brotli
+
+    url = newsroom["story"].url
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain
+    assert "Accept-Encoding" in plain["Vary"]
+    for accept, coding, decode in (
+        ("gzip, deflate, br, zstd", "br", brotli.decompress),
+        ("gzip", "gzip", gzip.decompress),
+    ):
+        response, count = _get(client, url, HTTP_ACCEPT_ENCODING=accept)
+        assert count == 0  # compressed once, when the page was kept
+        assert response["Content-Encoding"] == coding
+        assert "Accept-Encoding" in response["Vary"]
+        assert decode(response.content) == plain.content
+        assert len(response.content) < len(plain.content) / 2
+        assert int(response["Content-Length"]) == len(response.content)
+        # Each encoding has its own strong validator, and every one names the same content.
+        assert response["ETag"] == plain["ETag"][:-1] + f'-{coding}"'
+        for held in (plain["ETag"], response["ETag"]):
+            again, _ = _get(client, url, HTTP_ACCEPT_ENCODING=accept, HTTP_IF_NONE_MATCH=held)
+            assert again.status_code == 304
+            assert again["ETag"] == response["ETag"]
+
+
+def test_the_first_reader_of_a_page_gets_it_compressed_too(client, newsroom):
+    import brotli
+
+    url = newsroom["story"].url
+    response, count = _get(client, url, HTTP_ACCEPT_ENCODING="br")
+    assert count > 0  # rendered
+    assert response["Content-Encoding"] == "br"
+    assert response["Content-Length"] == str(len(response.content))
+    assert b"The bridge reopens" in brotli.decompress(response.content)
+    hit, count = _get(client, url, HTTP_ACCEPT_ENCODING="br")
+    assert count == 0
+    assert (hit.content, hit["ETag"]) == (response.content, response["ETag"])
+
+
+def test_the_wsgi_wrapper_serves_the_kept_encoding(newsroom):
+    import gzip
+
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    _, plain_headers, plain = _wsgi_get(app, path)
+    status, headers, body = _wsgi_get(app, path, HTTP_ACCEPT_ENCODING="gzip")
+    assert status == "200 OK"
+    assert headers["Content-Encoding"] == "gzip"
+    assert headers["Content-Length"] == str(len(body))
+    assert gzip.decompress(body) == plain
+    status, _, empty = _wsgi_get(
+        app, path, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=headers["ETag"]
+    )
+    assert status == "304 Not Modified" and empty == b""
+    status, headers, body = _wsgi_get(app, path, REQUEST_METHOD="HEAD", HTTP_ACCEPT_ENCODING="br")
+    assert headers["Content-Encoding"] == "br" and body == b""
+    assert int(headers["Content-Length"]) < int(plain_headers["Content-Length"])
+
+
+def test_answers_for_one_reader_are_never_compressed(admin_client, newsroom):
+    """Compression is for shared answers only: a page with a secret (a CSRF token, a
+    staff view) stays plain, so its length cannot give the secret away (BREACH)."""
+    response = admin_client.get(newsroom["story"].url, HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response
+
+
+def test_small_answers_are_kept_plain():
+    assert pagecache.encodings(b"x" * 100, [("ETag", '"e"')], '"e"') == {}
+    big = pagecache.encodings(b"x" * 4096, [("ETag", '"e"')], '"e"')
+    assert set(big) == {"br", "gzip"}
+    assert ("ETag", '"e-br"') in big["br"].headers
+    assert ("Content-Encoding", "br") in big["br"].headers
+
+
+def test_the_store_counts_every_encoding_it_keeps():
+    body = b"x" * 4096
+    plain = _entry(len(body))
+    kept = pagecache.encodings(body, [], '"e"')
+    encoded = pagecache.Entry(200, [], body, '"e"', (), (), "g", None, "anonymous", encoded=kept)
+    assert encoded.size >= plain.size + sum(len(rep.body) for rep in kept.values())
