@@ -489,6 +489,29 @@ class ArticlePageQuerySet(PageQuerySet):
 ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
 
 
+def article_at(url_path: str) -> ArticlePage | None:
+    """``for_page``, shared by every reader until the article or anything it joins changes.
+
+    Building that one query costs more than a render's whole template work for the
+    body; the row comes back from the shared store as a fresh copy for each request
+    (routing and the view annotate it). It depends on the article's own tag, which
+    edits, live updates and notes bump, and on ``listing`` and ``site``, which any
+    publish, move, deletion, privacy setting, section or photo change bumps. Addresses
+    where no article is are not kept: anyone can make those up.
+    """
+    from . import pagecache
+
+    def build() -> ArticlePage | None:
+        article = ArticlePage.objects.for_page(url_path=url_path)
+        if article is not None:
+            pagecache.depends_on(f"page:{article.pk}")
+        return article
+
+    return pagecache.memoize(
+        f"route:{url_path}", ["listing", "site"], build, keep=lambda found: found is not None
+    )
+
+
 class ArticlePage(Page):
     """A story: news article, brief, analysis, opinion, video and other formats.
 
@@ -1443,7 +1466,7 @@ class HomePage(Page):
         beside it, and whether any privacy setting covers it.
         """
         if len(path_components) == 1:
-            article = ArticlePage.objects.for_page(url_path=f"{self.url_path}{path_components[0]}/")
+            article = article_at(f"{self.url_path}{path_components[0]}/")
             if article is not None:
                 article._cached_parent_obj = self
                 return article.route(request, [])

@@ -247,11 +247,14 @@ def memoize(
     timeout: int | None = MEMO_SECONDS,
     *,
     immutable: bool = False,
+    keep: Callable[[T], bool] | None = None,
 ) -> T:
     """``build()``, kept in the shared cache while the versions of its tags are unchanged.
 
     Text and numbers are kept in this process's memory as well; ``immutable=True`` says
     the same of another value (tuples of frozen dataclasses, say) that no reader changes.
+    ``keep`` decides whether a built value is worth keeping at all (not a lookup that
+    found nothing, which anyone can ask for with made-up keys).
 
     Whatever ``build`` itself depends on (``depends_on``/``valid_until`` inside it) is kept
     with the value, and counts for the response that uses it each time it is served from
@@ -285,6 +288,8 @@ def memoize(
     with collecting() as inner:
         depends_on(*tags)
         value = build()
+    if keep is not None and not keep(value):
+        return value
     all_tags = tuple(sorted(inner.tags))
     try:
         versions = versions_of(all_tags)
