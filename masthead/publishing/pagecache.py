@@ -31,11 +31,13 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import gzip
 import hashlib
 import logging
+import re
 import secrets
 import threading
 import time
@@ -275,8 +277,12 @@ def memoize(
             return local.value
         memo = cache.get(cache_key)
     except Exception:
-        # The shared store is out of reach: build it afresh rather than fail the page.
+        # The shared store is out of reach, or holds a value this release cannot read
+        # (pickled from a model that has changed since): build it afresh rather than
+        # fail the page, and drop the unreadable value so the next build replaces it.
         logger.exception("The page cache is unavailable; building %s afresh", key)
+        with contextlib.suppress(Exception):
+            cache.delete(cache_key)
         return build()
     if _usable(memo, gen, now):
         note(memo.tags, memo.valid_until)
@@ -289,6 +295,9 @@ def memoize(
         depends_on(*tags)
         value = build()
     if keep is not None and not keep(value):
+        if memo is not None:
+            with contextlib.suppress(Exception):
+                cache.delete(cache_key)  # the stale value would only be read again
         return value
     all_tags = tuple(sorted(inner.tags))
     try:
@@ -325,19 +334,13 @@ class Entry:
     # The body in each content coding it was compressed with ("br", "gzip").
     encoded: dict[str, Representation] = field(default_factory=dict)
 
-    def representation(self, coding: str | None) -> Representation:
-        """The answer in ``coding`` when it was kept so, else the plain one."""
-        if coding is not None:
+    def representation(self, codings: tuple[str, ...] = ()) -> Representation:
+        """The answer in the first of ``codings`` it was kept in, else the plain one."""
+        for coding in codings:
             found = self.encoded.get(coding)
             if found is not None:
                 return found
         return Representation(self.body, self.headers, self.etag)
-
-    def has_etag(self, if_none_match: str) -> bool:
-        """Whether the reader holds any encoding of this answer: each is the same content."""
-        return _etag_matches(if_none_match, self.etag) or any(
-            _etag_matches(if_none_match, rep.etag) for rep in self.encoded.values()
-        )
 
     @cached_property
     def self_checked(self) -> tuple[str, ...]:
@@ -353,7 +356,7 @@ class Entry:
     def size(self) -> int:
         return sum(
             len(rep.body) + sum(len(k) + len(v) for k, v in rep.headers) + 256
-            for rep in (self.representation(None), *self.encoded.values())
+            for rep in (self.representation(), *self.encoded.values())
         )
 
 
@@ -427,18 +430,23 @@ def encodings(body: bytes, headers: list[tuple[str, str]], etag: str) -> dict[st
     return found
 
 
-_coding_choices: dict[str, str | None] = {}
+_coding_choices: dict[str, tuple[str, ...]] = {}
+# RFC 9110 12.4.2: a weight is 0 to 1 with at most three decimals.
+_QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+# Longer headers are answered without being remembered (no browser sends one).
+_MAX_REMEMBERED_HEADER = 256
 
 
-def preferred_coding(accept_encoding: str) -> str | None:
-    """The encoding to answer an ``Accept-Encoding`` with; None for the plain body.
+def accepted_codings(accept_encoding: str) -> tuple[str, ...]:
+    """The kept encodings a reader accepts, best first; empty for the plain body.
 
-    The reader's highest weight wins, brotli before gzip at equal weight (RFC 9110
-    12.5.3: ``*`` stands for codings not named, ``q=0`` refuses one). Readers send few
-    distinct headers, so answers are remembered.
+    The reader's weights decide (RFC 9110 12.5.3: ``*`` stands for codings not named,
+    ``q=0`` refuses one, a weight outside 0-1 counts as a refusal), brotli before gzip at
+    equal weight, and nothing weighed below ``identity`` when the reader names it.
+    Readers send few distinct headers, so answers are remembered.
     """
     if not accept_encoding:
-        return None
+        return ()
     try:
         return _coding_choices[accept_encoding]
     except KeyError:
@@ -450,25 +458,34 @@ def preferred_coding(accept_encoding: str) -> str | None:
         for param in params.split(";"):
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
-                try:
-                    weight = float(value.strip())
-                except ValueError:
-                    weight = 0.0
+                value = value.strip()
+                weight = float(value) if _QVALUE.match(value) else 0.0
         name = name.strip().lower()
         if name == "x-gzip":
             name = "gzip"
         if name:
             weights[name] = weight
     default = weights.get("*", 0.0)
-    best, best_weight = None, 0.0
-    for coding in CODINGS:
-        weight = weights.get(coding, default)
-        if weight > best_weight:
-            best, best_weight = coding, weight
-    if len(_coding_choices) >= 256:
-        _coding_choices.clear()
-    _coding_choices[accept_encoding] = best
-    return best
+    floor = weights.get("identity", 0.0)
+    ranked = sorted(
+        (
+            (-weights.get(coding, default), order, coding)
+            for order, coding in enumerate(CODINGS)
+            if weights.get(coding, default) > 0 and weights.get(coding, default) >= floor
+        ),
+    )
+    choice = tuple(coding for _weight, _order, coding in ranked)
+    if len(accept_encoding) <= _MAX_REMEMBERED_HEADER:
+        if len(_coding_choices) >= 256:
+            _coding_choices.clear()
+        _coding_choices[accept_encoding] = choice
+    return choice
+
+
+def preferred_coding(accept_encoding: str) -> str | None:
+    """The encoding a reader would rather have of those kept; None for the plain body."""
+    codings = accepted_codings(accept_encoding)
+    return codings[0] if codings else None
 
 
 class Store:
@@ -576,18 +593,23 @@ TRACKING_PARAMETERS = frozenset(
 _MAX_QUERY_LENGTH = 512
 
 
-@functools.lru_cache(maxsize=4096)
 def normalised_query(query_string: str) -> str | None:
     """The query string as it goes into the key: sorted, tracking parameters removed.
 
-    None when the request should not be cached at all (an overlong query). Remembered:
-    parsing and re-encoding cost more than the rest of a hit, and the hot pages' queries
-    are few (a flood of one-off queries only cycles through the oldest answers).
+    None when the request should not be cached at all (an overlong query).
     """
     if not query_string:
         return ""
     if len(query_string) > _MAX_QUERY_LENGTH:
         return None
+    return _normalised(query_string)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(query_string: str) -> str:
+    """Remembered: parsing and re-encoding cost more than the rest of a hit, the hot pages'
+    queries are few, and a flood of one-off queries only cycles through the oldest
+    answers (at most 4,096 of 512 characters)."""
     pairs = [
         (name, value)
         for name, value in parse_qsl(query_string, keep_blank_values=True)
@@ -702,8 +724,8 @@ def lookup(
         entry = _valid_entry(f"{key}+meter:{meter_state(decision)}")
         if entry is None:
             return None
-    rep = entry.representation(preferred_coding(accept_encoding) if entry.encoded else None)
-    if if_none_match and decision is None and entry.has_etag(if_none_match):
+    rep = entry.representation(accepted_codings(accept_encoding) if entry.encoded else ())
+    if if_none_match and decision is None and _etag_matches(if_none_match, entry.etag):
         headers = [(k, v) for k, v in rep.headers if k.lower() in _NOT_MODIFIED_HEADERS]
         return Hit(304, headers, b"", 0)
     body = b"" if method == "HEAD" else rep.body
@@ -739,11 +761,26 @@ _NOT_MODIFIED_HEADERS = frozenset(
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether the reader holds this answer, in any of its encodings.
+
+    Weak comparison, as RFC 9110 asks for If-None-Match, of the validators without their
+    encoding's suffix (``"abc-br"`` is ``"abc"`` compressed: the same content). As Apache
+    does for its ``-gzip`` ETags: a reader who got brotli, or a live page poll whose next
+    answer is too small to compress, still gets its 304.
+    """
     if if_none_match.strip() == "*":
         return True
-    candidates = [tag.strip() for tag in if_none_match.split(",")]
-    # Weak comparison, as RFC 9110 asks for If-None-Match.
-    return any(candidate.removeprefix("W/") == etag for candidate in candidates)
+    wanted = _base_etag(etag)
+    return any(_base_etag(tag.strip()) == wanted for tag in if_none_match.split(","))
+
+
+def _base_etag(etag: str) -> str:
+    etag = etag.removeprefix("W/")
+    for coding in CODINGS:
+        suffix = f'-{coding}"'
+        if etag.endswith(suffix):
+            return etag[: -len(suffix)] + '"'
+    return etag
 
 
 # --- Storing misses ------------------------------------------------------------------
@@ -896,7 +933,7 @@ class PageCacheMiddleware:
             entry = None
         if entry is not None and entry.encoded:
             _encode_response(request, response, entry)
-        return _answer_condition(request, response, entry)
+        return _answer_condition(request, response)
 
     def process_view(self, request: HttpRequest, view_func: Any, *args: Any) -> None:
         match = request.resolver_match
@@ -983,10 +1020,10 @@ class PageCacheMiddleware:
 
 def _encode_response(request: HttpRequest, response: HttpResponseBase, entry: Entry) -> None:
     """Give the reader whose request was rendered the encoding the next readers get."""
-    coding = preferred_coding(request.META.get("HTTP_ACCEPT_ENCODING", ""))
-    rep = entry.encoded.get(coding) if coding else None
-    if coding is None or rep is None or not isinstance(response, HttpResponse):
-        return
+    rep = entry.representation(accepted_codings(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    coding = dict(rep.headers).get("Content-Encoding")
+    if coding is None or not isinstance(response, HttpResponse):
+        return  # the reader takes the plain answer
     response.content = rep.body
     response["Content-Encoding"] = coding
     response["Content-Length"] = str(len(rep.body))
@@ -1009,11 +1046,9 @@ def _hold_condition(request: HttpRequest) -> None:
         request._pagecache_if_none_match = held  # type: ignore[attr-defined]
 
 
-def _answer_condition(
-    request: HttpRequest, response: HttpResponseBase, entry: Entry | None = None
-) -> HttpResponseBase:
+def _answer_condition(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     """The 304 for a condition held back from the view, when the answer still has that ETag
-    (in any of its encodings, when it was kept)."""
+    (in any of its encodings)."""
     held = getattr(request, "_pagecache_if_none_match", None)
     if held is None:
         return response
@@ -1024,7 +1059,7 @@ def _answer_condition(
         or not etag
         or response.cookies
         or response.has_header("Set-Cookie")
-        or not (entry.has_etag(held) if entry is not None else _etag_matches(held, etag))
+        or not _etag_matches(held, etag)
     ):
         return response
     not_modified = HttpResponseNotModified()

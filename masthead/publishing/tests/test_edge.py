@@ -8,6 +8,7 @@ from the docs in front of a live server.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
@@ -526,12 +527,18 @@ class _AppHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     renders = 0
+    accepted: list[str] = []
 
     def do_GET(self) -> None:
         personal = "masthead-member=" in (self.headers.get("Cookie") or "")
         type(self).renders += 1
         body = f"render {self.renders}".encode()
+        accept = self.headers.get("Accept-Encoding") or ""
+        type(self).accepted.append(accept)
         self.send_response(200)
+        if "gzip" in accept:  # as the page cache does: its kept gzip copy
+            body = gzip.compress(body, mtime=0)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header(
             "Cache-Control",
@@ -539,7 +546,7 @@ class _AppHandler(BaseHTTPRequestHandler):
             if personal
             else "public, max-age=0, s-maxage=300, stale-while-revalidate=30",
         )
-        self.send_header("Vary", "Cookie")
+        self.send_header("Vary", "Cookie, Accept-Encoding")
         self.send_header("ETag", f'"{self.renders}"')
         self.send_header("Surrogate-Key", "arv/site arv/page:1")
         self.send_header("Content-Length", str(len(body)))
@@ -548,6 +555,16 @@ class _AppHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+
+def _encoded(url: str, accept: str) -> tuple[str, bytes, str]:
+    """The Content-Encoding, raw body and cache status of a reader's request."""
+    with urlopen(Request(url, headers={"Accept-Encoding": accept}), timeout=5) as response:
+        return (
+            response.headers.get("Content-Encoding", ""),
+            response.read(),
+            response.headers.get("X-Cache-Status", ""),
+        )
 
 
 def _get(url: str, cookie: str = "") -> tuple[str, str]:
@@ -565,6 +582,7 @@ def _free_port() -> int:
 @pytest.fixture
 def app_server() -> Iterator[str]:
     _AppHandler.renders = 0
+    _AppHandler.accepted = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _AppHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -614,7 +632,12 @@ def test_nginx_recipe_caches_anonymous_pages_bypasses_members_and_takes_purges(
             except OSError:
                 assert nginx.poll() is None, nginx.stderr.read() if nginx.stderr else ""
                 time.sleep(0.05)
-        assert _get(f"{front}/story/") == ("render 1", "MISS")
+        # The first reader accepts brotli; the copy kept is the gzip one, which suits all.
+        coding, body, status = _encoded(f"{front}/story/", "br, gzip")
+        assert (coding, gzip.decompress(body), status) == ("gzip", b"render 1", "MISS")
+        assert _AppHandler.accepted == ["gzip"]
+        # A reader that takes no gzip gets it unpacked.
+        assert _encoded(f"{front}/story/", "br") == ("", b"render 1", "HIT")
         assert _get(f"{front}/story/") == ("render 1", "HIT")
         # Another anonymous reader with an unrelated cookie gets the same copy.
         assert _get(f"{front}/story/", "csrftoken=abc") == ("render 1", "HIT")
