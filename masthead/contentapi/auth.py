@@ -46,11 +46,7 @@ def content_integration(request: HttpRequest) -> Integration:
             code="INVALID_REQUEST",
         )
     key = keys[0]
-    integration = (
-        Integration.objects.active().filter(content_key=key).first()
-        if CONTENT_KEY.match(key)
-        else None
-    )
+    integration = _active_integration(key) if CONTENT_KEY.match(key) else None
     if integration is None:
         raise UnauthorizedError(
             _("Unknown Content API Key"),
@@ -60,6 +56,20 @@ def content_integration(request: HttpRequest) -> Integration:
             code="UNKNOWN_CONTENT_API_KEY",
         )
     return integration
+
+
+def _active_integration(content_key: str) -> Integration | None:
+    """The active integration with this key, shared by every request until an integration
+    is saved, revoked or deleted (each bumps ``site``). Unknown keys are not kept: anyone
+    can make those up."""
+    from masthead.publishing import pagecache
+
+    return pagecache.memoize(
+        f"content-key:{content_key}",
+        ["site"],
+        lambda: Integration.objects.active().filter(content_key=content_key).first(),
+        keep=lambda found: found is not None,
+    )
 
 
 def admin_token(request: HttpRequest) -> str | None:

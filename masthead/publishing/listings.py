@@ -478,7 +478,7 @@ def authors_directory() -> dict[int, Author]:
 
     A newsroom has tens or hundreds of authors and any change to one bumps ``site``, so
     the whole set is one shared value: an article's bylines then cost no query beyond
-    the ids read with its tags (``_article_links``).
+    the ids read with its tags (``attach_article_links``).
     """
     from . import pagecache
 
@@ -492,7 +492,7 @@ def authors_directory() -> dict[int, Author]:
     return pagecache.memoize("authors-directory", ["site"], build)
 
 
-def _article_links(article: ArticlePage) -> None:
+def attach_article_links(article: ArticlePage) -> None:
     """Read an article's byline, tags and tiers in one query, and keep them on it.
 
     Three prefetches (bylines, tags, tiers) become one ``UNION ALL`` of small rows;
@@ -602,7 +602,8 @@ def article_page_context(
         credits = article.article_authors.all().select_related("author__avatar")
         authors = [credit.author for credit in credits]
     else:
-        _article_links(article)
+        if "ordered_authors" not in article.__dict__:
+            attach_article_links(article)  # not routed through ``models.article_at``
         authors = article.ordered_authors
     site = site_for(request) if request is not None else article.get_site()
     related: list[ArticlePage] = []

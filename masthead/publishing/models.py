@@ -490,7 +490,8 @@ ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
 
 
 def article_at(url_path: str) -> ArticlePage | None:
-    """``for_page``, shared by every reader until the article or anything it joins changes.
+    """``for_page`` with the article's links, shared by every reader until the article or
+    anything it joins changes.
 
     Building that one query costs more than a render's whole template work for the
     body; the row comes back from the shared store as a fresh copy for each request
@@ -502,9 +503,14 @@ def article_at(url_path: str) -> ArticlePage | None:
     from . import pagecache
 
     def build() -> ArticlePage | None:
+        from .listings import attach_article_links
+
         article = ArticlePage.objects.for_page(url_path=url_path)
         if article is not None:
             pagecache.depends_on(f"page:{article.pk}")
+            # Its bylines, tags and tiers go with it: the byline rows bump the article's
+            # tag, authors, tags and tiers bump ``site``.
+            attach_article_links(article)
         return article
 
     return pagecache.memoize(

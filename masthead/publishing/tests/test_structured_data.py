@@ -352,9 +352,9 @@ def test_article_page_queries_stay_fixed_and_look_up_no_rendition(
     publish(30)
     client.get(story.url)  # the shared lists (News Feed, related) are read again once
     large = _queries(client, story.url)
-    # Its bylines, tags and tiers, its notes, its og:image; the page itself is read with its
-    # notes flag by the first view and then shared (``models.article_at``).
-    assert len(small) == len(large) == 3
+    # Its notes and its og:image; the page itself is read with its notes flag, bylines, tags
+    # and tiers by the first view and then shared (``models.article_at``).
+    assert len(small) == len(large) == 2
     # The three JSON-LD pictures and the social ones are signed URLs: no lookups.
     json_ld_specs = ("fill-1200x675", "fill-1200x900", "fill-1200x1200", "fill-1200x630")
     assert not [sql for sql in large if any(spec in sql for spec in json_ld_specs)]
