@@ -25,10 +25,12 @@ TOKEN_LIFETIME_SECONDS = 5 * 60
 # A little leeway for clocks a few seconds apart, as Ghost's jsonwebtoken allows none but
 # clients routinely run on other machines.
 CLOCK_LEEWAY_SECONDS = 10
+KEY_MEMO_SECONDS = 5 * 60
 
 
-def content_integration(request: HttpRequest) -> Integration:
-    """The integration whose content key is in ``?key=``; raises Ghost's errors otherwise."""
+def content_integration(request: HttpRequest) -> int:
+    """The id of the integration whose content key is in ``?key=``; raises Ghost's errors
+    otherwise."""
     keys = request.GET.getlist("key")
     if not keys:
         raise NoPermissionError(
@@ -58,16 +60,24 @@ def content_integration(request: HttpRequest) -> Integration:
     return integration
 
 
-def _active_integration(content_key: str) -> Integration | None:
-    """The active integration with this key, shared by every request until an integration
-    is saved, revoked or deleted (each bumps ``site``). Unknown keys are not kept: anyone
-    can make those up."""
+def _active_integration(content_key: str) -> int | None:
+    """The id of the active integration with this key, shared by every request until an
+    integration is saved, revoked or deleted (each bumps ``site``), and for five minutes
+    at most (a revocation while the shared store was down still ends). Only the id is
+    kept: the row holds the Admin API secret, which the shared store must never see.
+    Unknown keys are not kept: anyone can make those up."""
     from masthead.publishing import pagecache
 
     return pagecache.memoize(
         f"content-key:{content_key}",
         ["site"],
-        lambda: Integration.objects.active().filter(content_key=content_key).first(),
+        lambda: (
+            Integration.objects.active()
+            .filter(content_key=content_key)
+            .values_list("pk", flat=True)
+            .first()
+        ),
+        timeout=KEY_MEMO_SECONDS,
         keep=lambda found: found is not None,
     )
 

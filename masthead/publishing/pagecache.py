@@ -37,6 +37,7 @@ import functools
 import gzip
 import hashlib
 import logging
+import pickle
 import re
 import secrets
 import threading
@@ -242,6 +243,22 @@ def _usable(memo: Any, gen: str, now: float) -> bool:
     )
 
 
+# What unpickling a value stored by an earlier release can raise (a model or a class
+# changed since); the store being out of reach raises other errors.
+_UNREADABLE = (pickle.UnpicklingError, AttributeError, EOFError, ImportError, TypeError)
+
+
+def _read_memo(cache_key: str) -> Any:
+    """The stored memo, or None when there is none or it cannot be read any more (then it
+    is dropped, so the next build replaces it)."""
+    try:
+        return cache.get(cache_key)
+    except _UNREADABLE:
+        logger.warning("Dropping the memoized value %s: it cannot be read", cache_key)
+        cache.delete(cache_key)
+        return None
+
+
 def memoize(
     key: str,
     tags: Iterable[str],
@@ -275,14 +292,10 @@ def memoize(
             local.generation = gen  # checked: this process's copy only
             note(local.tags, local.valid_until)
             return local.value
-        memo = cache.get(cache_key)
+        memo = _read_memo(cache_key)
     except Exception:
-        # The shared store is out of reach, or holds a value this release cannot read
-        # (pickled from a model that has changed since): build it afresh rather than
-        # fail the page, and drop the unreadable value so the next build replaces it.
+        # The shared store is out of reach: build it afresh rather than fail the page.
         logger.exception("The page cache is unavailable; building %s afresh", key)
-        with contextlib.suppress(Exception):
-            cache.delete(cache_key)
         return build()
     if _usable(memo, gen, now):
         note(memo.tags, memo.valid_until)
@@ -441,8 +454,9 @@ def accepted_codings(accept_encoding: str) -> tuple[str, ...]:
     """The kept encodings a reader accepts, best first; empty for the plain body.
 
     The reader's weights decide (RFC 9110 12.5.3: ``*`` stands for codings not named,
-    ``q=0`` refuses one, a weight outside 0-1 counts as a refusal), brotli before gzip at
-    equal weight, and nothing weighed below ``identity`` when the reader names it.
+    ``q=0`` refuses one, a weight outside 0-1 counts as a refusal, a coding named twice
+    takes the lower weight), brotli before gzip at equal weight, and nothing weighed below
+    ``identity`` (or ``*``, which stands for it when it is not named).
     Readers send few distinct headers, so answers are remembered.
     """
     if not accept_encoding:
@@ -464,9 +478,10 @@ def accepted_codings(accept_encoding: str) -> tuple[str, ...]:
         if name == "x-gzip":
             name = "gzip"
         if name:
-            weights[name] = weight
+            # Named twice: a refusal stands.
+            weights[name] = min(weight, weights.get(name, weight))
     default = weights.get("*", 0.0)
-    floor = weights.get("identity", 0.0)
+    floor = weights.get("identity", default)
     ranked = sorted(
         (
             (-weights.get(coding, default), order, coding)

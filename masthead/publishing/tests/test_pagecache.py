@@ -1085,6 +1085,10 @@ def test_a_held_condition_is_never_answered_with_a_304_that_drops_a_cookie(home,
         ("gzip;q=2, br;q=1_0", None),
         ("gzip;q=0.1, identity;q=1", None),
         ("GZIP;Q=0.500", "gzip"),
+        ("gzip;q=0.3, *;q=0.8", "br"),
+        ("gzip;q=0.3, br;q=0, *;q=0.8", None),
+        ("gzip;q=0, gzip", None),
+        ("x-gzip;q=0, gzip", None),
         ("deflate", None),
     ],
 )
@@ -1214,3 +1218,23 @@ def test_the_store_counts_every_encoding_it_keeps():
     kept = pagecache.encodings(body, [], '"e"')
     encoded = pagecache.Entry(200, [], body, '"e"', (), (), "g", None, "anonymous", encoded=kept)
     assert encoded.size >= plain.size + sum(len(rep.body) for rep in kept.values())
+
+
+def _changed_since() -> None:
+    raise AttributeError("the class this value was pickled from has changed")
+
+
+class _FromAnEarlierRelease:
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_changed_since, ())
+
+
+def test_a_value_this_release_cannot_read_is_built_again_and_replaced(db):
+    import hashlib
+
+    key = "written-by-an-earlier-release"
+    stored_as = pagecache._MEMO_PREFIX + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    pagecache.cache.set(stored_as, _FromAnEarlierRelease(), 60)
+    assert pagecache.memoize(key, ["site"], lambda: "fresh") == "fresh"
+    pagecache.reset()  # read from the shared store, not this process's copy
+    assert pagecache.memoize(key, ["site"], lambda: "built again") == "fresh"
