@@ -347,13 +347,17 @@ class Entry:
     # The body in each content coding it was compressed with ("br", "gzip").
     encoded: dict[str, Representation] = field(default_factory=dict)
 
+    @cached_property
+    def plain(self) -> Representation:
+        return Representation(self.body, self.headers, self.etag)
+
     def representation(self, codings: tuple[str, ...] = ()) -> Representation:
         """The answer in the first of ``codings`` it was kept in, else the plain one."""
         for coding in codings:
             found = self.encoded.get(coding)
             if found is not None:
                 return found
-        return Representation(self.body, self.headers, self.etag)
+        return self.plain
 
     @cached_property
     def self_checked(self) -> tuple[str, ...]:
@@ -369,7 +373,7 @@ class Entry:
     def size(self) -> int:
         return sum(
             len(rep.body) + sum(len(k) + len(v) for k, v in rep.headers) + 256
-            for rep in (self.representation(), *self.encoded.values())
+            for rep in (self.plain, *self.encoded.values())
         )
 
 
@@ -380,6 +384,7 @@ class Representation:
     body: bytes
     headers: list[tuple[str, str]]
     etag: str
+    coding: str | None = None  # None for the plain body
 
 
 # --- Compression ------------------------------------------------------------------
@@ -439,11 +444,10 @@ def encodings(body: bytes, headers: list[tuple[str, str]], etag: str) -> dict[st
             (name, coded if name.lower() == "etag" else value) for name, value in headers
         ]
         coded_headers.append(("Content-Encoding", coding))
-        found[coding] = Representation(compressed, coded_headers, coded)
+        found[coding] = Representation(compressed, coded_headers, coded, coding)
     return found
 
 
-_coding_choices: dict[str, tuple[str, ...]] = {}
 # RFC 9110 12.4.2: a weight is 0 to 1 with at most three decimals.
 _QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 # Longer headers are answered without being remembered (no browser sends one).
@@ -457,14 +461,17 @@ def accepted_codings(accept_encoding: str) -> tuple[str, ...]:
     ``q=0`` refuses one, a weight outside 0-1 counts as a refusal, a coding named twice
     takes the lower weight), brotli before gzip at equal weight, and nothing weighed below
     ``identity`` (or ``*``, which stands for it when it is not named).
-    Readers send few distinct headers, so answers are remembered.
     """
     if not accept_encoding:
         return ()
-    try:
-        return _coding_choices[accept_encoding]
-    except KeyError:
-        pass
+    if len(accept_encoding) > _MAX_REMEMBERED_HEADER:
+        return _ranked_codings.__wrapped__(accept_encoding)
+    return _ranked_codings(accept_encoding)
+
+
+@functools.lru_cache(maxsize=256)
+def _ranked_codings(accept_encoding: str) -> tuple[str, ...]:
+    """Remembered: readers send few distinct headers."""
     weights: dict[str, float] = {}
     for item in accept_encoding.split(","):
         name, _, params = item.partition(";")
@@ -482,25 +489,10 @@ def accepted_codings(accept_encoding: str) -> tuple[str, ...]:
             weights[name] = min(weight, weights.get(name, weight))
     default = weights.get("*", 0.0)
     floor = weights.get("identity", default)
-    ranked = sorted(
-        (
-            (-weights.get(coding, default), order, coding)
-            for order, coding in enumerate(CODINGS)
-            if weights.get(coding, default) > 0 and weights.get(coding, default) >= floor
-        ),
-    )
-    choice = tuple(coding for _weight, _order, coding in ranked)
-    if len(accept_encoding) <= _MAX_REMEMBERED_HEADER:
-        if len(_coding_choices) >= 256:
-            _coding_choices.clear()
-        _coding_choices[accept_encoding] = choice
-    return choice
-
-
-def preferred_coding(accept_encoding: str) -> str | None:
-    """The encoding a reader would rather have of those kept; None for the plain body."""
-    codings = accepted_codings(accept_encoding)
-    return codings[0] if codings else None
+    acceptable = {coding: weights.get(coding, default) for coding in CODINGS}
+    ranked = [coding for coding, weight in acceptable.items() if weight > 0 and weight >= floor]
+    # A stable sort keeps CODINGS' order (brotli first) among equal weights.
+    return tuple(sorted(ranked, key=lambda coding: -acceptable[coding]))
 
 
 class Store:
@@ -1036,11 +1028,10 @@ class PageCacheMiddleware:
 def _encode_response(request: HttpRequest, response: HttpResponseBase, entry: Entry) -> None:
     """Give the reader whose request was rendered the encoding the next readers get."""
     rep = entry.representation(accepted_codings(request.META.get("HTTP_ACCEPT_ENCODING", "")))
-    coding = dict(rep.headers).get("Content-Encoding")
-    if coding is None or not isinstance(response, HttpResponse):
+    if rep.coding is None or not isinstance(response, HttpResponse):
         return  # the reader takes the plain answer
     response.content = rep.body
-    response["Content-Encoding"] = coding
+    response["Content-Encoding"] = rep.coding
     response["Content-Length"] = str(len(rep.body))
     response["ETag"] = rep.etag
 
