@@ -10,6 +10,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -234,6 +235,60 @@ def clock_driven_cache(settings: Any) -> None:
             "LOCATION": f"clock-{uuid.uuid4().hex}",
         },
     }
+
+
+@pytest.fixture
+def page_cache_off(settings: Any) -> None:
+    """Every request renders: for tests that count what a render costs.
+
+    With the page cache on, a repeated request is answered from it with no query at all,
+    and comparing two such counts would compare nothing (the guard below fails it).
+    """
+    settings.MASTHEAD_PAGE_CACHE = False
+
+
+def _renders_counted(assert_queries: Callable[..., Any]) -> Callable[..., Any]:
+    """A query-count assertion that fails when the page cache answered inside it.
+
+    A budget names what a render may cost; a cached answer costs nothing, so it meets any
+    budget and equals any other cached answer's count. Tests of the cache's own cost count
+    with ``CaptureQueriesContext``.
+    """
+
+    @contextmanager
+    def counted(num: int, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        from masthead.publishing import pagecache
+
+        hits: list[Any] = []
+        original = pagecache._response_from_hit
+
+        def noted(hit: Any) -> HttpResponse:
+            hits.append(hit)
+            return original(hit)
+
+        pagecache._response_from_hit = noted  # type: ignore[assignment]
+        try:
+            with assert_queries(num, *args, **kwargs) as context:
+                yield context
+        finally:
+            pagecache._response_from_hit = original  # type: ignore[assignment]
+        if hits:
+            pytest.fail(
+                f"The page cache answered {len(hits)} request(s) counted against a budget of "
+                f"{num} queries: count a render with the page_cache_off fixture."
+            )
+
+    return counted
+
+
+@pytest.fixture
+def django_assert_num_queries(django_assert_num_queries: Any) -> Callable[..., Any]:
+    return _renders_counted(django_assert_num_queries)
+
+
+@pytest.fixture
+def django_assert_max_num_queries(django_assert_max_num_queries: Any) -> Callable[..., Any]:
+    return _renders_counted(django_assert_max_num_queries)
 
 
 @pytest.fixture

@@ -32,10 +32,7 @@ WARM_QUERIES = 1
 COLD_QUERIES = 21
 
 
-@pytest.fixture(autouse=True)
-def _uncached(settings: Any) -> None:
-    """The answers are built every time, as on a page-cache miss."""
-    settings.MASTHEAD_PAGE_CACHE = False
+pytestmark = pytest.mark.usefixtures("page_cache_off")  # built every time, as on a miss
 
 
 @pytest.fixture

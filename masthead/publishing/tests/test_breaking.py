@@ -194,11 +194,10 @@ def test_a_story_kept_up_since_yesterday_shows_its_date(client, home, time_machi
 
 
 def test_the_banner_costs_one_query_and_no_more_when_a_story_breaks(
-    client, home, section, settings
+    client, home, section, page_cache_off
 ):
     """The banner's stories are one shared value: no query until a story changes, then
     one, whether or not a banner is up."""
-    settings.MASTHEAD_PAGE_CACHE = False  # the cost of rendering, not of a cached answer
     for i in range(6):
         ArticlePageFactory(parent=home, title=f"Story {i}", section=section)
         ArticlePageFactory(parent=home, title=f"Brief {i}", format="brief", section=section)

@@ -236,7 +236,7 @@ def _notes(home: Any, tier: Any, count: int) -> None:
 
 @pytest.mark.parametrize("url", ["/corrections/", "/corrections/rss/", "/corrections/feed.json"])
 def test_the_archive_and_its_feeds_run_fixed_queries(
-    client: Any, home: Any, supporter: Any, url: str, django_assert_num_queries: Any
+    page_cache_off, client: Any, home: Any, supporter: Any, url: str, django_assert_num_queries: Any
 ) -> None:
     counts = []
     for size in [2, PAGE_SIZE + 5]:

@@ -512,7 +512,7 @@ FEED_URLS = ["/rss/", "/atom/", "/feed.json", "/tag/energy/rss/"]
 
 
 def test_a_feed_runs_the_same_queries_for_a_small_or_large_archive(
-    client: Any, home: Any, section: Tag, django_assert_num_queries: Any
+    page_cache_off, client: Any, home: Any, section: Tag, django_assert_num_queries: Any
 ) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -209,7 +209,7 @@ def test_ended_coverage_says_when_it_ended(client: Any, coverage: dict[str, Any]
 
 
 def test_structured_data_lists_at_most_the_latest_twenty_in_fixed_queries(
-    client: Any, coverage: dict[str, Any]
+    page_cache_off, client: Any, coverage: dict[str, Any]
 ) -> None:
     page = coverage["page"]
     for minute in range(LIVE_LATEST_UPDATES):
@@ -341,7 +341,7 @@ def test_cards_of_ongoing_coverage_carry_a_live_badge(
 
 
 def test_home_and_listing_queries_do_not_grow_with_live_coverage(
-    client: Any, home: Any, section: Any, author: Any
+    page_cache_off, client: Any, home: Any, section: Any, author: Any
 ) -> None:
     def publish(count: int) -> None:
         for n in range(count):

@@ -212,7 +212,7 @@ def test_no_feed_for_what_is_not_a_public_live_page(
 
 
 def test_a_feed_runs_the_same_queries_for_one_or_twenty_updates(
-    client: Any, page: LivePage, author: Any
+    page_cache_off, client: Any, page: LivePage, author: Any
 ) -> None:
     photo = PhotoFactory()
 

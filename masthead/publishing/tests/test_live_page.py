@@ -289,7 +289,9 @@ def _queries(client: Any, url: str) -> int:
     return len(context.captured_queries)
 
 
-def test_query_count_does_not_grow_with_the_updates(client: Any, home: Any, section: Any) -> None:
+def test_query_count_does_not_grow_with_the_updates(
+    page_cache_off, client: Any, home: Any, section: Any
+) -> None:
     reporters = [AuthorFactory(avatar=PhotoFactory()) for _ in range(3)]
     page = LivePageFactory(
         parent=home,

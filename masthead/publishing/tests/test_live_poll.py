@@ -549,7 +549,7 @@ def _count_200(client: Any, since: int) -> int:
 
 
 def test_a_200_runs_the_same_queries_for_one_or_thirty_changes(
-    client: Any, page: LivePage, author: Any
+    client: Any, page: LivePage, author: Any, page_cache_off: None
 ) -> None:
     photo = PhotoFactory()
 

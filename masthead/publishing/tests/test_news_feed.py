@@ -158,10 +158,8 @@ def test_an_empty_feed_says_so(client, home):
 
 
 def test_the_feed_costs_the_same_queries_for_five_briefs_or_twenty(
-    client, home, section, kyiv, settings
+    client, home, section, kyiv, page_cache_off
 ):
-    settings.MASTHEAD_PAGE_CACHE = False  # the cost of rendering, not of a cached answer
-
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/news-feed/").status_code == 200

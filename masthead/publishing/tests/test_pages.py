@@ -242,8 +242,7 @@ def _queries(client, url: str) -> int:
     return len(context.captured_queries)
 
 
-def test_query_counts_do_not_grow_with_the_archive(client, home, section, author, settings):
-    settings.MASTHEAD_PAGE_CACHE = False  # the cost of rendering, not of a cached answer
+def test_query_counts_do_not_grow_with_the_archive(client, home, section, author, page_cache_off):
     photo = PhotoFactory()
     other = TagFactory(name="Politics", slug="politics", section=True)
     now = timezone.now()

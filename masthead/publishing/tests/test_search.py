@@ -523,7 +523,13 @@ def _count_queries(client: Client, url: str, params: dict[str, str]) -> int:
 
 
 def test_search_and_suggestions_run_a_fixed_number_of_queries(
-    home: Any, section: Any, author: Any, supporter: Any, make_member: Any, member_client: Any
+    page_cache_off,
+    home: Any,
+    section: Any,
+    author: Any,
+    supporter: Any,
+    make_member: Any,
+    member_client: Any,
 ) -> None:
     paying = member_client(make_member("budget@example.org", comp=supporter))
 

@@ -662,7 +662,7 @@ def queries_for(client: Any, url: str) -> int:
 
 @pytest.mark.parametrize("url", [*SITEMAP_URLS, "/robots.txt"])
 def test_each_sitemap_runs_a_fixed_number_of_queries(
-    client, newsroom, home, url, django_assert_num_queries
+    page_cache_off, client, newsroom, home, url, django_assert_num_queries
 ):
     # Each kind of image present once: a prefetch over nothing but empty links is skipped.
     newsroom["energy"].feature_image = PhotoFactory()
@@ -681,7 +681,9 @@ def test_each_sitemap_runs_a_fixed_number_of_queries(
         assert len(entries(etree.fromstring(response.content))) > 2
 
 
-def test_query_budgets_stay_small(client, newsroom, home, django_assert_max_num_queries):
+def test_query_budgets_stay_small(
+    page_cache_off, client, newsroom, home, django_assert_max_num_queries
+):
     grow_archive(home, count=6)
     for url, budget in [
         # The site, its settings, then per sitemap: view restrictions, a count, a newest date.

@@ -331,7 +331,7 @@ def _queries(client: Client, url: str) -> list[str]:
 
 
 def test_article_page_queries_stay_fixed_and_look_up_no_rendition(
-    client: Client, home: Any, section: Tag, author: Any, settings: Any
+    client: Client, home: Any, section: Tag, author: Any, page_cache_off: Any
 ) -> None:
     photo = PhotoFactory()
     story = ArticlePageFactory(
@@ -345,7 +345,6 @@ def test_article_page_queries_stay_fixed_and_look_up_no_rendition(
             ArticleNoteFactory(page=related)
             ArticlePageFactory(parent=home, brief=True, section=section)
 
-    settings.MASTHEAD_PAGE_CACHE = False  # the cost of rendering, not of a cached answer
     publish(3)
     client.get(story.url)  # the page's own renditions are cut on the first view
     small = _queries(client, story.url)

@@ -570,7 +570,7 @@ def test_an_empty_video_section_says_so(client: Client, video_section: VideoInde
 
 
 def test_the_video_section_costs_the_same_queries_for_10_or_40_videos(
-    client: Client, home: Any, video_section: VideoIndexPage
+    page_cache_off, client: Client, home: Any, video_section: VideoIndexPage
 ) -> None:
     def count() -> int:
         client.get(video_section.url)  # warm the site and settings caches alike
@@ -605,7 +605,7 @@ def test_the_home_strip_has_a_plain_heading_without_a_video_section(
 
 
 def test_the_home_page_looks_up_the_video_section_once_for_any_number_of_videos(
-    client: Client, home: Any, video_section: VideoIndexPage
+    page_cache_off, client: Client, home: Any, video_section: VideoIndexPage
 ) -> None:
     def count() -> int:
         client.get("/")
