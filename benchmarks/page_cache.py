@@ -18,9 +18,12 @@ compression, each ratio against the reference of its own kind.
 
 Each case is a ``wrk`` run (default ``-t2 -c64 -d10s``: two client threads, 64 keep-alive
 connections, as many requests as they can send for ten seconds), repeated ``--runs`` times
-(default 3) in rounds that go through every case, nginx included, so a machine that
-slows down during the benchmark slows every case alike. The table shows the median
-requests per second of the runs, its ratio to nginx's median, the median of the runs'
+(default 3) in rounds that go through every case. A case with a ratio target is run
+right after a run of its nginx reference, and each such pair gives one ratio: on a shared
+virtual machine the speed drifts by more than a tenth between runs a minute apart, more
+than the differences measured, but rarely within a pair. The table shows the median
+requests per second of the runs, the median of the pairs' ratios (for the other cases,
+the ratio to nginx's median), the median of the runs'
 p50 and p99 latencies and the errors of all runs: responses with a status of 400 or
 more and socket errors, counted by wrk and read by ``page_cache.lua`` (which also sends
 the member cookie and headers). Every address is checked once for a 200 before the load.
@@ -233,7 +236,7 @@ def main() -> None:
         _check_member_cookie(base, fixture.member_cookie)
         for case in cases:
             _check(case)
-        runs = _measure(wrk, cases, args)
+        measured = _measure(wrk, cases, args)
         visible = _publish_to_visible(base + fixture.article, fixture.article_id)
         memory = {name: _worker_peaks_mib(proc.pid) for name, proc in servers.items()}
     finally:
@@ -244,7 +247,7 @@ def main() -> None:
         for proc in servers.values():
             proc.wait(timeout=60)
         shutil.rmtree(html_dir, ignore_errors=True)
-    _report(args, fixture, cases, runs, visible, memory)
+    _report(args, fixture, cases, measured, visible, memory)
 
 
 # --- set-up -----------------------------------------------------------------------
@@ -507,22 +510,46 @@ def _wrk(wrk: str, case: Case, args: argparse.Namespace, seconds: int) -> Run:
     )
 
 
-def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> dict[str, list[Run]]:
-    """``args.runs`` rounds over every case, after a short warm-up of each."""
+@dataclass
+class Measured:
+    runs: dict[str, list[Run]]
+    # Per case with a ratio target: each run's rate over that of the reference run just
+    # before it.
+    ratios: dict[str, list[float]]
+
+
+def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> Measured:
+    """``args.runs`` rounds over every case, after a short warm-up of each.
+
+    A case with a ratio target is measured right after a run of its reference, and the
+    pair gives one ratio: on a shared machine the speed drifts by more than a tenth
+    between runs a minute apart, more than the differences measured.
+    """
     for case in cases:
         # Fills the cache on every server process and opens its database connections.
         _wrk(wrk, case, args, seconds=2)
-    runs: dict[str, list[Run]] = {case.name: [] for case in cases}
+    by_name = {case.name: case for case in cases}
+    measured = Measured({case.name: [] for case in cases}, {case.name: [] for case in cases})
+
+    def timed(case: Case, round_number: int) -> Run:
+        run = _wrk(wrk, case, args, seconds=args.duration)
+        measured.runs[case.name].append(run)
+        sys.stdout.write(
+            f"run {round_number}/{args.runs} {case.name}: {run.rate:,.0f} req/s, "
+            f"p99 {run.p99_ms:.1f} ms, errors {run.errors}\n"
+        )
+        sys.stdout.flush()
+        return run
+
     for round_number in range(1, args.runs + 1):
         for case in cases:
-            run = _wrk(wrk, case, args, seconds=args.duration)
-            runs[case.name].append(run)
-            sys.stdout.write(
-                f"run {round_number}/{args.runs} {case.name}: {run.rate:,.0f} req/s, "
-                f"p99 {run.p99_ms:.1f} ms, errors {run.errors}\n"
-            )
-            sys.stdout.flush()
-    return runs
+            if case.against is None or case.target.ratio is None:
+                timed(case, round_number)
+                continue
+            reference = timed(by_name[case.against], round_number)
+            run = timed(case, round_number)
+            measured.ratios[case.name].append(run.rate / reference.rate)
+    return measured
 
 
 # --- publish-to-visible and memory ---------------------------------------------------
@@ -594,10 +621,11 @@ def _report(
     args: argparse.Namespace,
     fixture: Fixture,
     cases: list[Case],
-    runs: dict[str, list[Run]],
+    measured: Measured,
     visible: Visible,
     memory: dict[str, list[float]],
 ) -> None:
+    runs = measured.runs
     references = {
         case.name: statistics.median(run.rate for run in runs[case.name])
         for case in cases
@@ -609,14 +637,17 @@ def _report(
         f"median of {args.runs} runs, {args.workers} server workers, {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "",
-        "| case | req/s (median of runs) | ratio to nginx | target | met? "
+        "| case | req/s (median of runs) | ratio to nginx (median of pairs) | target | met? "
         "| p50 / p99 latency ms | errors |",
         "|---|---:|---:|---|---|---:|---:|",
     ]
     for case in cases:
         case_runs = runs[case.name]
         rate = statistics.median(run.rate for run in case_runs)
-        ratio = rate / references[case.against or case.name]
+        paired = measured.ratios[case.name]
+        ratio = (
+            statistics.median(paired) if paired else rate / references[case.against or case.name]
+        )
         p50 = statistics.median(run.p50_ms for run in case_runs)
         p99 = statistics.median(run.p99_ms for run in case_runs)
         errors = sum(run.errors for run in case_runs)

@@ -51,6 +51,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.http.cookie import parse_cookie
@@ -78,6 +79,59 @@ def _new_token() -> str:
 _seen: dict[str, Any] = {"generation": "", "at": -1e9}
 
 
+class _HitSettings:
+    """The settings a hit reads, copied out of ``django.conf.settings``.
+
+    Each read of the lazy settings object is a Python-level attribute lookup; the five a
+    hit made were a quarter of its cost. ``override_settings`` (tests) sends
+    ``setting_changed``, which refreshes the copy.
+    """
+
+    NAMES = (
+        "MASTHEAD_PAGE_CACHE",
+        "MASTHEAD_PAGE_CACHE_CHECK_MS",
+        "SECURE_PROXY_SSL_HEADER",
+        "USE_X_FORWARDED_HOST",
+        "USE_X_FORWARDED_PORT",
+        "FORCE_SCRIPT_NAME",
+    )
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.enabled = False
+        self.check_seconds = 0.0
+        self.proxy_ssl_header: tuple[str, str] | None = None
+        self.forwarded_host = False
+        self.forwarded_port = False
+        self.script_name: str | None = None
+
+    def load(self) -> _HitSettings:
+        self.enabled = bool(settings.MASTHEAD_PAGE_CACHE)
+        self.check_seconds = settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000
+        self.proxy_ssl_header = settings.SECURE_PROXY_SSL_HEADER
+        self.forwarded_host = settings.USE_X_FORWARDED_HOST
+        self.forwarded_port = settings.USE_X_FORWARDED_PORT
+        self.script_name = settings.FORCE_SCRIPT_NAME
+        self.loaded = True
+        return self
+
+
+_hit_settings = _HitSettings()
+
+
+def _settings() -> _HitSettings:
+    return _hit_settings if _hit_settings.loaded else _hit_settings.load()
+
+
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in _HitSettings.NAMES:
+        _hit_settings.loaded = False
+        _hot_requests.clear()  # the same raw request may now have another key
+
+
+setting_changed.connect(_setting_changed)
+
+
 def generation(*, fresh: bool = True) -> str:
     """The token that changes whenever any tag is bumped (made on first use).
 
@@ -87,7 +141,7 @@ def generation(*, fresh: bool = True) -> str:
     once. Renders always read it afresh: what they store must match what they read.
     """
     now = time.monotonic()
-    if not fresh and now - _seen["at"] < settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000:
+    if not fresh and now - _seen["at"] < _settings().check_seconds:
         return str(_seen["generation"])
     value = cache.get(_GENERATION_KEY)
     if value is None:
@@ -386,6 +440,11 @@ class Representation:
     etag: str
     coding: str | None = None  # None for the plain body
 
+    @cached_property
+    def wsgi_headers(self) -> list[tuple[str, str]]:
+        """The headers of a whole WSGI answer, its length included: made once, sent often."""
+        return [*self.headers, ("Content-Length", str(len(self.body)))]
+
 
 # --- Compression ------------------------------------------------------------------
 
@@ -585,6 +644,7 @@ def store() -> Store:
 def reset() -> None:
     """Forget this process's entries and what it last saw of the shared versions (tests)."""
     store().clear()
+    _hot_requests.clear()
     _seen.update(generation="", at=-1e9)
     with _local_lock:
         _local_memos.clear()
@@ -668,6 +728,10 @@ class Hit:
     body: bytes
     content_length: int
     meter: Any = None  # the reader's MeterDecision, whose cookie the answer must carry
+    # Where a whole answer came from, for the WSGI wrapper's index of hot requests.
+    key: str = ""
+    codings: tuple[str, ...] = ()
+    entry: Entry | None = None
 
 
 def meter_state(decision: Any) -> str:
@@ -687,7 +751,7 @@ def _decide_meter(request: HttpRequest, page_id: int) -> Any:
 
 
 def enabled() -> bool:
-    return bool(settings.MASTHEAD_PAGE_CACHE)
+    return _settings().enabled
 
 
 def lookup(
@@ -731,12 +795,13 @@ def lookup(
         entry = _valid_entry(f"{key}+meter:{meter_state(decision)}")
         if entry is None:
             return None
-    rep = entry.representation(accepted_codings(accept_encoding) if entry.encoded else ())
+    codings = accepted_codings(accept_encoding)
+    rep = entry.representation(codings)
     if if_none_match and decision is None and _etag_matches(if_none_match, entry.etag):
         headers = [(k, v) for k, v in rep.headers if k.lower() in _NOT_MODIFIED_HEADERS]
         return Hit(304, headers, b"", 0)
     body = b"" if method == "HEAD" else rep.body
-    return Hit(entry.status, rep.headers, body, len(rep.body), meter=decision)
+    return Hit(entry.status, rep.headers, body, len(rep.body), decision, key, codings, entry)
 
 
 def _valid_entry(key: str) -> Entry | None:
@@ -1131,14 +1196,23 @@ class CachedApplication:
 
     A hit costs a dictionary lookup and one read of the shared generation, so cached
     pages are served at close to a static file's speed; everything else goes to Django.
+    A request seen before without cookies, validators or credentials skips even the
+    parsing (``_hot_requests``).
     """
 
     def __init__(self, application: Callable[..., Any]) -> None:
         self.application = application
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if enabled():
-            try:
+        if not _settings().enabled:
+            return self.application(environ, start_response)
+        raw: tuple[str, ...] | None = None
+        rep: Representation | None = None
+        hit: Hit | None = None
+        try:
+            raw = _raw_request(environ)
+            rep = _hot_answer(raw) if raw is not None else None
+            if rep is None:
                 hit = lookup(
                     method=environ.get("REQUEST_METHOD", "GET"),
                     scheme=_scheme(environ),
@@ -1150,25 +1224,93 @@ class CachedApplication:
                     has_authorization="HTTP_AUTHORIZATION" in environ,
                     accept_encoding=environ.get("HTTP_ACCEPT_ENCODING", ""),
                 )
-            except Exception:
-                # The cache must never take the site down: Django answers, uncached.
-                logger.exception("The page cache is unavailable")
-                store().clear()
-                hit = None
-            if hit is not None:
-                if hit.status == 304:
-                    start_response("304 Not Modified", hit.headers)
-                    return [b""]
-                length = ("Content-Length", str(hit.content_length))
-                start_response(f"{hit.status} OK", [*hit.headers, length])
-                return [hit.body]
-        return self.application(environ, start_response)
+        except Exception:
+            # The cache must never take the site down: Django answers, uncached.
+            logger.exception("The page cache is unavailable")
+            store().clear()
+            rep = hit = None
+        if rep is not None:
+            start_response("200 OK", rep.wsgi_headers)
+            return [rep.body]
+        if hit is None:
+            return self.application(environ, start_response)
+        if hit.status == 304:
+            start_response("304 Not Modified", hit.headers)
+            return [b""]
+        if raw is not None and hit.entry is not None and _hot_entry(hit.entry):
+            if len(_hot_requests) >= _HOT_REQUESTS:
+                _hot_requests.clear()  # a flood of distinct requests only costs re-parsing
+            _hot_requests[raw] = (hit.key, hit.codings)
+        length = ("Content-Length", str(hit.content_length))
+        start_response(f"{hit.status} OK", [*hit.headers, length])
+        return [hit.body]
+
+
+# A raw request (``_raw_request``) answered before → its cache key and accepted codings.
+# Only the parsing is skipped: every answer still comes from the store and is checked
+# as ``lookup`` checks it, so an index entry can never outlive what it points to.
+_hot_requests: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+_HOT_REQUESTS = 4096
+
+
+def _raw_request(environ: dict[str, Any]) -> tuple[str, ...] | None:
+    """What decides the answer to a plain GET, as sent; None for any other request.
+
+    A cookie (a member, staff), a validator or credentials need ``lookup``'s whole work;
+    so does a path mounted under a script name, whose key ``_path`` builds.
+    """
+    if (
+        environ.get("REQUEST_METHOD") != "GET"
+        or "HTTP_COOKIE" in environ
+        or "HTTP_IF_NONE_MATCH" in environ
+        or "HTTP_AUTHORIZATION" in environ
+        or environ.get("SCRIPT_NAME")
+        or "SCRIPT_URL" in environ
+        or "REDIRECT_URL" in environ
+        or _hit_settings.script_name is not None
+    ):
+        return None
+    return (
+        _scheme(environ),
+        _host(environ),
+        environ.get("PATH_INFO", "/"),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_ACCEPT_ENCODING", ""),
+    )
+
+
+def _hot_entry(entry: Entry) -> bool:
+    """Whether a hit may be answered from the index: not a metered article's (each
+    reader's meter decides) nor one whose tags are checked on every hit."""
+    return entry.status == 200 and entry.meter_page is None and not entry.self_checked
+
+
+def _hot_answer(raw: tuple[str, ...]) -> Representation | None:
+    """The answer to a request in the index, if its entry is kept and current.
+
+    The generation check is ``_valid_entry``'s cheap half; when the generation moved,
+    the full lookup checks the entry's versions (and puts it back here).
+    """
+    found = _hot_requests.get(raw)
+    if found is None:
+        return None
+    key, codings = found
+    entry = store().get(key)
+    if (
+        entry is None
+        or not _hot_entry(entry)
+        or (entry.valid_until is not None and time.time() >= entry.valid_until)
+        or entry.checked_generation != generation(fresh=False)
+    ):
+        return None
+    return entry.representation(codings)
 
 
 def _scheme(environ: dict[str, Any]) -> str:
     """``HttpRequest.scheme``'s rule, so both paths build the same key."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+    conf = _settings()
+    if conf.proxy_ssl_header:
+        header, secure_value = conf.proxy_ssl_header
         value = environ.get(header)
         if value is not None:
             return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
@@ -1177,12 +1319,13 @@ def _scheme(environ: dict[str, Any]) -> str:
 
 def _host(environ: dict[str, Any]) -> str:
     """``HttpRequest._get_raw_host``'s rule (forwarded host and port included)."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+    conf = _settings()
+    if conf.forwarded_host and "HTTP_X_FORWARDED_HOST" in environ:
         return str(environ["HTTP_X_FORWARDED_HOST"])
     if "HTTP_HOST" in environ:
         return str(environ["HTTP_HOST"])
     host = str(environ.get("SERVER_NAME", ""))
-    if settings.USE_X_FORWARDED_PORT and "HTTP_X_FORWARDED_PORT" in environ:
+    if conf.forwarded_port and "HTTP_X_FORWARDED_PORT" in environ:
         port = str(environ["HTTP_X_FORWARDED_PORT"])
     else:
         port = str(environ.get("SERVER_PORT", ""))
@@ -1200,7 +1343,7 @@ def _path(environ: dict[str, Any]) -> str:
         and not environ.get("SCRIPT_NAME")
         and not environ.get("SCRIPT_URL")
         and not environ.get("REDIRECT_URL")
-        and settings.FORCE_SCRIPT_NAME is None
+        and _settings().script_name is None
     ):
         return str(path_info)  # nothing to re-decode: Django would give the same
     from django.core.handlers.wsgi import get_path_info, get_script_name

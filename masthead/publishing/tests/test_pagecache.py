@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from datetime import timedelta
 from typing import Any
@@ -606,6 +607,48 @@ def test_the_wsgi_wrapper_answers_hits_before_django(newsroom):
     assert status == "304 Not Modified" and empty == b""
 
 
+def test_the_wsgi_wrappers_repeated_hits_still_see_every_change(newsroom):
+    """A request answered before skips the parsing, never the checks: a change reaches
+    the next reader, whose answer is then the one repeated."""
+    app = CachedApplication(WSGIHandler())
+    story = newsroom["story"]
+    for _ in range(3):
+        status, _, body = _wsgi_get(app, story.url, HTTP_ACCEPT_ENCODING="gzip")
+    assert status == "200 OK" and b"The bridge reopens" in gzip.decompress(body)
+    story.title = "The bridge reopens to trucks"
+    story.save_revision().publish()
+    for _ in range(3):
+        _, headers, body = _wsgi_get(app, story.url, HTTP_ACCEPT_ENCODING="gzip")
+        assert b"reopens to trucks" in gzip.decompress(body)
+        assert headers["Content-Length"] == str(len(body))
+    story.unpublish()
+    assert _wsgi_get(app, story.url, HTTP_ACCEPT_ENCODING="gzip")[0].startswith("404")
+
+
+def test_the_wsgi_wrapper_answers_only_what_the_store_still_keeps(newsroom):
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    for _ in range(2):
+        _wsgi_get(app, path)
+    pagecache.store().clear()  # as when the shared store fails, or the entry is evicted
+    calls = _stand_in_for_django(app)
+    _wsgi_get(app, path)
+    assert len(calls) == 1
+
+
+def test_a_flood_of_distinct_requests_keeps_the_wsgi_wrappers_index_small(newsroom, monkeypatch):
+    monkeypatch.setattr(pagecache, "_HOT_REQUESTS", 8)
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    _wsgi_get(app, path)
+    calls = _stand_in_for_django(app)
+    for number in range(40):  # tracking parameters: one page, forty raw requests
+        status, _, _ = _wsgi_get(app, path, QUERY_STRING=f"utm_source=mail-{number}")
+        assert status == "200 OK"
+    assert not calls and len(pagecache._hot_requests) <= 8
+    assert _wsgi_get(app, path)[0] == "200 OK" and not calls
+
+
 def test_the_wsgi_wrapper_passes_staff_through(newsroom):
     app = CachedApplication(WSGIHandler())
     path = newsroom["story"].url
@@ -1136,7 +1179,6 @@ def test_a_live_poll_holding_a_compressed_answer_gets_its_304(client, home):
 
 
 def test_readers_who_accept_compression_get_the_kept_encoding(client, newsroom):
-    import gzip
 
     import brotli
 
@@ -1178,7 +1220,6 @@ def test_the_first_reader_of_a_page_gets_it_compressed_too(client, newsroom):
 
 
 def test_the_wsgi_wrapper_serves_the_kept_encoding(newsroom):
-    import gzip
 
     app = CachedApplication(WSGIHandler())
     path = newsroom["story"].url
