@@ -21,7 +21,9 @@ connections, as many requests as they can send for ten seconds), repeated ``--ru
 (default 3) in rounds that go through every case. A case with a ratio target is run
 right after a run of its nginx reference, and each such pair gives one ratio: on a shared
 virtual machine the speed drifts by more than a tenth between runs a minute apart, more
-than the differences measured, but rarely within a pair. The table shows the median
+than the differences measured, but rarely within a pair. Every timed run follows an
+untimed second of the same load, so no case pays for work its predecessor left queued
+(an uncached server finishes its backlog for about a second). The table shows the median
 requests per second of the runs, the median of the pairs' ratios (for the other cases,
 the ratio to nginx's median), the median of the runs'
 p50 and p99 latencies and the errors of all runs: responses with a status of 400 or
@@ -532,6 +534,9 @@ def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> Measured:
     measured = Measured({case.name: [] for case in cases}, {case.name: [] for case in cases})
 
     def timed(case: Case, round_number: int) -> Run:
+        # An untimed second first: the previous case's server may still be finishing
+        # the requests queued when its load stopped (a miss case's take a second).
+        _wrk(wrk, case, args, seconds=1)
         run = _wrk(wrk, case, args, seconds=args.duration)
         measured.runs[case.name].append(run)
         sys.stdout.write(
