@@ -588,14 +588,30 @@ def related_in_section(site: Site | None, section_id: int) -> list[ArticlePage]:
     return pagecache.memoize(key, ["listing"], build)
 
 
+def related_to(site: Site | None, article: ArticlePage) -> list[ArticlePage]:
+    """The newest other stories of the article's section, as cards."""
+    if not article.section_id:
+        return []
+    cards = related_in_section(site, article.section_id)
+    return [card for card in cards if card.pk != article.pk][:RELATED_SIZE]
+
+
+def news_feed_beside(site: Site | None, article: ArticlePage | None) -> Batch:
+    """The News Feed's first briefs beside a story, the story itself left out."""
+    exclude = article.pk if article is not None else None
+    briefs = [card for card in news_feed_first_page(site, 0) if card.pk != exclude]
+    return batch_of(briefs, NEWS_FEED_SIDEBAR_SIZE)
+
+
 def article_page_context(
     article: ArticlePage, *, access: ArticleAccess, request: HttpRequest | None = None
 ) -> dict[str, Any]:
     """Bylines, the body the reader may see, structured data and sidebars of one article.
 
     On a cache miss the article itself costs one query (``ArticlePageQuerySet.for_page``)
-    and its bylines, tags and tiers one more; the sidebars are shared values under
-    ``listing`` and the site's furniture comes with the chrome.
+    and its bylines, tags and tiers one more; the "Related" section and the News Feed
+    beside the story are memoized HTML (``card_tags.related_stories`` and
+    ``news_feed_sidebar``) and the site's furniture comes with the chrome.
     """
     if request is None or getattr(request, "is_preview", False):
         # In previews the bylines are unsaved in-memory rows.
@@ -605,14 +621,6 @@ def article_page_context(
         if "ordered_authors" not in article.__dict__:
             attach_article_links(article)  # not routed through ``models.article_at``
         authors = article.ordered_authors
-    site = site_for(request) if request is not None else article.get_site()
-    related: list[ArticlePage] = []
-    if article.section_id:
-        related = [
-            card for card in related_in_section(site, article.section_id) if card.pk != article.pk
-        ][:RELATED_SIZE]
-    briefs = [card for card in news_feed_first_page(site, 0) if card.pk != article.pk]
-    news_feed = batch_of(briefs, NEWS_FEED_SIDEBAR_SIZE)
     paywall: dict[str, Any] | None = None
     if not access.can_read:
         paywall = paywall_context(request, article, access=access)
@@ -620,8 +628,6 @@ def article_page_context(
         "authors": authors,
         # Notes quote the story they correct, so they are gated with it.
         "notes": article.published_notes if access.can_read else [],
-        "related_articles": related,
-        "news_feed": news_feed,
         "access": access,
         "body_blocks": access.blocks,
         "paywall": paywall,

@@ -13,7 +13,7 @@ shown only when it is not today) sets how long the HTML may be kept.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from masthead.publishing import pagecache
+from masthead.publishing.templatetags.news_feed_tags import next_local_midnight
 
 register = template.Library()
 
@@ -89,12 +90,6 @@ def avatar(author: Any, size: str = "medium") -> SafeString:
     )
 
 
-def _next_local_midnight(now: datetime) -> datetime:
-    local = timezone.localtime(now)
-    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return tomorrow
-
-
 @register.simple_tag
 def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
     """``{% include "components/live_update.html" with update=… page_url=… only %}``, memoized.
@@ -110,5 +105,57 @@ def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
         "components/live_update.html",
         f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{_locale_key()}",
         {"update": update, "page_url": page_url, "id_prefix": id_prefix},
-        until=_next_local_midnight(timezone.now()),
+        until=next_local_midnight(timezone.now()),
     )
+
+
+def _site_of(context: template.Context, article: Any) -> Any:
+    from masthead.publishing.listings import site_for
+
+    request = context.get("request")
+    return site_for(request) if request is not None else article.get_site()
+
+
+@register.simple_tag(takes_context=True)
+def related_stories(context: template.Context, article: Any) -> SafeString:
+    """The "Related" section under a story, memoized per story.
+
+    Rendered from the section's newest stories (a list of model instances in the shared
+    store) only when the section changed: a page-cache miss then reads one short text,
+    not the list.
+    """
+    from masthead.publishing.listings import related_to
+
+    site = _site_of(context, article)
+
+    def build() -> str:
+        cards = related_to(site, article)
+        return render_to_string("components/related_stories.html", {"articles": cards})
+
+    key = (
+        f"related-html:{getattr(site, 'pk', '')}:{article.section_id}:{article.pk}:{_locale_key()}"
+    )
+    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def news_feed_sidebar(context: template.Context, article: Any) -> SafeString:
+    """The News Feed's first briefs beside a story, with their "Show More" link, memoized.
+
+    Every story but a brief among them shows the same HTML, kept once.
+    """
+    from django.urls import reverse
+
+    from masthead.publishing.listings import news_feed_beside
+
+    site = _site_of(context, article)
+    shown = article if article.is_brief else None
+
+    def build() -> str:
+        return render_to_string(
+            "components/listing_batch.html",
+            {"batch": news_feed_beside(site, shown), "more_url": reverse("publishing:news_feed")},
+        )
+
+    key = f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{_locale_key()}"
+    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308

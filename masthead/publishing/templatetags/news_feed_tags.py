@@ -8,7 +8,15 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
+from masthead.cachetags import valid_until
+
 register = template.Library()
+
+
+def next_local_midnight(now: datetime) -> datetime:
+    """The next midnight in the active (the site's) timezone."""
+    local = timezone.localtime(now)
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @register.filter
@@ -20,8 +28,11 @@ def feed_day_label(moment: datetime | None) -> str:
     """
     if moment is None:
         return ""
+    now = timezone.now()
+    # "Today" becomes "Yesterday" at midnight: what shows the label is kept until then.
+    valid_until(next_local_midnight(now))
     day = timezone.localtime(moment).date()
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     if day == today:
         return _("Today")
     if day == today - timedelta(days=1):

@@ -173,3 +173,34 @@ def test_the_feed_costs_the_same_queries_for_five_briefs_or_twenty(
         brief(home, NOW - timedelta(hours=n + 1), section=section, is_breaking=n % 2 == 0)
     client.get("/news-feed/")  # the breaking banner's shared list is read again once
     assert count() == few
+
+
+def test_today_becomes_yesterday_at_midnight_on_every_cached_page(client, home, kyiv, time_machine):
+    """A day's label changes with the clock, not with a publish: every page showing it,
+    kept whole or in parts, is rendered again after midnight."""
+    story = ArticlePageFactory(parent=home, title="A story beside the feed")
+    brief(home, datetime(2025, 1, 11, 7, 15, tzinfo=UTC), "Morning alert")
+    pages = ["/news-feed/", story.url, "/"]
+    for url in pages:
+        assert ("day", "Today", "2025-01-11") in feed_rows(client.get(url).content)
+        assert ("day", "Today", "2025-01-11") in feed_rows(client.get(url).content)
+    time_machine.move_to(datetime(2025, 1, 11, 22, 1, tzinfo=UTC), tick=False)  # 00:01 in Kyiv
+    for url in pages:
+        assert ("day", "Yesterday", "2025-01-11") in feed_rows(client.get(url).content), url
+
+
+def test_a_briefs_own_page_leaves_it_out_of_the_news_feed_beside_it(client, home, kyiv):
+    first = brief(home, NOW - timedelta(hours=2), "First alert")
+    second = brief(home, NOW - timedelta(hours=1), "Second alert")
+    story = ArticlePageFactory(parent=home, title="A long read")
+
+    def headlines(url: str) -> list[str]:
+        return [row[2] for row in feed_rows(client.get(url).content) if row[0] == "brief"]
+
+    assert headlines(first.url) == ["Second alert"]
+    assert headlines(second.url) == ["First alert"]
+    assert headlines(story.url) == ["Second alert", "First alert"]
+    third = brief(home, NOW - timedelta(minutes=5), "Third alert", live=False)
+    third.save_revision().publish()
+    assert headlines(story.url) == ["Third alert", "Second alert", "First alert"]
+    assert headlines(first.url) == ["Third alert", "Second alert"]

@@ -333,3 +333,34 @@ def test_uploaded_documents_are_not_served_by_their_file_path(client, settings):
 def test_uploaded_images_are_served(client, settings):
     photo = PhotoFactory()
     assert client.get(settings.MEDIA_URL + photo.file.name).status_code == 200
+
+
+def test_related_shows_the_sections_newest_other_stories_and_follows_publishing(
+    client, home, section
+):
+    from lxml import html as lxml_html
+
+    stories = [
+        ArticlePageFactory(
+            parent=home,
+            section=section,
+            title=f"Story {number}",
+            first_published_at=timezone.now() - timedelta(hours=10 - number),
+        )
+        for number in range(6)
+    ]
+    ArticlePageFactory(parent=home, title="Elsewhere")
+
+    def related(page) -> list[str]:
+        tree = lxml_html.fromstring(client.get(page.url).content)
+        return tree.xpath(
+            "//section[@aria-labelledby='related-heading']//a[@class='card__link']/text()"
+        )
+
+    assert related(stories[5]) == ["Story 4", "Story 3", "Story 2", "Story 1"]
+    assert related(stories[0]) == ["Story 5", "Story 4", "Story 3", "Story 2"]
+    fresh = ArticlePageFactory(parent=home, section=section, title="Fresh story", live=False)
+    fresh.save_revision().publish()
+    assert related(stories[5]) == ["Fresh story", "Story 4", "Story 3", "Story 2"]
+    stories[4].unpublish()
+    assert related(stories[5]) == ["Fresh story", "Story 3", "Story 2", "Story 1"]
