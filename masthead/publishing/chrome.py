@@ -77,7 +77,7 @@ def _restore(stream: Any, items: list[tuple[str, Any, str | None]]) -> None:
         stream[index] = (type_name, value, block_id)
 
 
-def _host_and_port(request: HttpRequest) -> tuple[str, int | str]:
+def host_and_port(request: HttpRequest) -> tuple[str, int | str]:
     # Wagtail matches sites on the raw host (no ALLOWED_HOSTS check) and the port.
     hostname = split_domain_port(request._get_raw_host())[0]  # type: ignore[attr-defined]
     return hostname, request.get_port()
@@ -137,7 +137,7 @@ def chrome_for(request: HttpRequest | None) -> SiteChrome | None:
         return chrome
     from . import pagecache
 
-    hostname, port = _host_and_port(request)
+    hostname, port = host_and_port(request)
     # "listing" too: menus and the policy pages may point at articles, which an unpublish
     # or a deletion changes without touching the site's settings.
     chrome = pagecache.memoize(

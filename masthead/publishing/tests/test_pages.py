@@ -364,3 +364,37 @@ def test_related_shows_the_sections_newest_other_stories_and_follows_publishing(
     assert related(stories[5]) == ["Fresh story", "Story 4", "Story 3", "Story 2"]
     stories[4].unpublish()
     assert related(stories[5]) == ["Fresh story", "Story 3", "Story 2", "Story 1"]
+
+
+def test_the_shared_header_marks_the_current_section_and_fits_each_reader(
+    client, home, section, supporter, free_tier, make_member, member_client
+):
+    from lxml import html as lxml_html
+
+    other = TagFactory(name="Economy", slug="economy", section=True)
+    story = ArticlePageFactory(parent=home, section=section)
+
+    def header(browser, url: str):
+        tree = lxml_html.fromstring(browser.get(url).content)
+        links = tree.xpath("//header[@class='site-header']//a")
+        current = [a.get("href") for a in links if a.get("aria-current") == "page"]
+        labels = [a.text_content().strip() for a in links]
+        assert not tree.xpath("//*[@data-current]")
+        return current, labels
+
+    section_url, economy_url = section.get_absolute_url(), other.get_absolute_url()
+    assert header(client, section_url)[0] == [section_url]
+    assert header(client, economy_url)[0] == [economy_url]
+    assert header(client, "/news-feed/")[0] == ["/news-feed/"]
+    current, labels = header(client, story.url)
+    assert current == [] and "Sign in" in labels and "Support us" in labels
+
+    paying = member_client(make_member("paying@example.org", comp=supporter))
+    current, labels = header(paying, section_url)
+    assert current == [section_url]
+    assert "Account" in labels and "Sign in" not in labels and "Support us" not in labels
+    free = member_client(make_member("free@example.org"))
+    labels = header(free, section_url)[1]
+    assert "Account" in labels and "Support us" in labels
+    # The anonymous header is unchanged by the members' visits.
+    assert "Sign in" in header(client, section_url)[1]

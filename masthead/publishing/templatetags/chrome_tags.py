@@ -1,0 +1,73 @@
+"""The site's header and footer, rendered once per change and shared by every page.
+
+They are the same on every page of a site but for the reader's access (the "Account",
+"Sign in" and "Support us" links) and the navigation link of the page being shown, and
+rendering them through Django's templates was a quarter of a page-cache miss. Their
+HTML is memoized under ``site`` and ``listing`` (settings, sections and menu pages), per
+site, language and reader access; the current link is marked per request afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from masthead.publishing import pagecache
+from masthead.publishing.chrome import host_and_port
+
+register = template.Library()
+
+TAGS = ("site", "listing")
+# What site_header.html puts on each navigation link; unescaped quotes never appear in
+# the text around it, so the mark cannot be mistaken for content.
+CURRENT_MARK = ' data-current=""'
+
+
+def _shared(context: template.Context, name: str, key: str, extra: dict[str, Any]) -> str:
+    request = context.get("request")
+    values = {"site_settings": context.get("site_settings"), "request": request, **extra}
+    if request is None:
+        return render_to_string(f"components/{name}.html", values)
+    hostname, port = host_and_port(request)
+    return pagecache.memoize(
+        f"{name}:{hostname}:{port}:{key}:{get_language() or ''}",
+        TAGS,
+        lambda: render_to_string(f"components/{name}.html", values),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context: template.Context) -> SafeString:
+    """``components/site_header.html``, with ``aria-current`` on the link to this page."""
+    reader = getattr(context.get("request"), "reader", None)
+    access = {
+        "is_member": bool(getattr(reader, "is_member", False)),
+        "is_anonymous": bool(getattr(reader, "is_anonymous", False)),
+        "has_paid_access": bool(getattr(reader, "has_paid_access", False)),
+    }
+    html = _shared(
+        context,
+        "site_header",
+        "".join("1" if value else "0" for value in access.values()),
+        {"nav_sections": context.get("nav_sections"), **access},
+    )
+    request = context.get("request")
+    if request is not None:
+        here = f'href="{escape(request.path)}"'
+        html = html.replace(here + CURRENT_MARK, here + ' aria-current="page"')
+    # The template escapes everything it prints.
+    return mark_safe(html.replace(CURRENT_MARK, ""))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context: template.Context) -> SafeString:
+    """``components/site_footer.html``: its copyright line names the year."""
+    year = timezone.localdate().year
+    # The template escapes everything it prints.
+    return mark_safe(_shared(context, "site_footer", str(year), {}))  # noqa: S308
