@@ -533,14 +533,18 @@ def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> Measured:
     by_name = {case.name: case for case in cases}
     measured = Measured({case.name: [] for case in cases}, {case.name: [] for case in cases})
 
-    def timed(case: Case, round_number: int) -> Run:
+    def timed(case: Case, round_number: int, *, pairing: bool = False) -> Run:
         # An untimed second first: the previous case's server may still be finishing
         # the requests queued when its load stopped (a miss case's take a second).
         _wrk(wrk, case, args, seconds=1)
         run = _wrk(wrk, case, args, seconds=args.duration)
-        measured.runs[case.name].append(run)
+        # A reference's own row shows its own runs only; a run made for a pair counts
+        # for that pair's ratio.
+        if not pairing:
+            measured.runs[case.name].append(run)
+        name = f"{case.name} (paired)" if pairing else case.name
         sys.stdout.write(
-            f"run {round_number}/{args.runs} {case.name}: {run.rate:,.0f} req/s, "
+            f"run {round_number}/{args.runs} {name}: {run.rate:,.0f} req/s, "
             f"p99 {run.p99_ms:.1f} ms, errors {run.errors}\n"
         )
         sys.stdout.flush()
@@ -551,7 +555,7 @@ def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> Measured:
             if case.against is None or case.target.ratio is None:
                 timed(case, round_number)
                 continue
-            reference = timed(by_name[case.against], round_number)
+            reference = timed(by_name[case.against], round_number, pairing=True)
             run = timed(case, round_number)
             measured.ratios[case.name].append(run.rate / reference.rate)
     return measured

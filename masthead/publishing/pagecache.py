@@ -792,7 +792,8 @@ def lookup(
         decision = _decide_meter(request, entry.meter_page)
         if decision is None:
             return None
-        entry = _valid_entry(f"{key}+meter:{meter_state(decision)}")
+        key = f"{key}+meter:{meter_state(decision)}"
+        entry = _valid_entry(key)
         if entry is None:
             return None
     codings = accepted_codings(accept_encoding)
@@ -1230,7 +1231,7 @@ class CachedApplication:
             store().clear()
             rep = hit = None
         if rep is not None:
-            start_response("200 OK", rep.wsgi_headers)
+            start_response("200 OK", list(rep.wsgi_headers))  # the server may add to it
             return [rep.body]
         if hit is None:
             return self.application(environ, start_response)
@@ -1257,10 +1258,13 @@ def _raw_request(environ: dict[str, Any]) -> tuple[str, ...] | None:
     """What decides the answer to a plain GET, as sent; None for any other request.
 
     A cookie (a member, staff), a validator or credentials need ``lookup``'s whole work;
-    so does a path mounted under a script name, whose key ``_path`` builds.
+    so does a path mounted under a script name, whose key ``_path`` builds. An overlong
+    ``Accept-Encoding`` is not remembered (as in ``accepted_codings``): the index stays
+    small whatever clients send.
     """
     if (
         environ.get("REQUEST_METHOD") != "GET"
+        or len(environ.get("HTTP_ACCEPT_ENCODING", "")) > _MAX_REMEMBERED_HEADER
         or "HTTP_COOKIE" in environ
         or "HTTP_IF_NONE_MATCH" in environ
         or "HTTP_AUTHORIZATION" in environ

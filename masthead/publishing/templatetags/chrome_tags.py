@@ -9,6 +9,7 @@ site, language and reader access; the current link is marked per request afterwa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -29,17 +30,24 @@ TAGS = ("site", "listing")
 CURRENT_MARK = ' data-current=""'
 
 
-def _shared(context: template.Context, name: str, key: str, extra: dict[str, Any]) -> str:
+def _shared(
+    context: template.Context,
+    name: str,
+    key: str,
+    extra: dict[str, Any],
+    until: datetime | None = None,
+) -> str:
     request = context.get("request")
     values = {"site_settings": context.get("site_settings"), "request": request, **extra}
-    if request is None:
+
+    def build() -> str:
+        pagecache.valid_until(until)
         return render_to_string(f"components/{name}.html", values)
+
+    if request is None:
+        return build()
     hostname, port = host_and_port(request)
-    return pagecache.memoize(
-        f"{name}:{hostname}:{port}:{key}:{get_language() or ''}",
-        TAGS,
-        lambda: render_to_string(f"components/{name}.html", values),
-    )
+    return pagecache.memoize(f"{name}:{hostname}:{port}:{key}:{get_language() or ''}", TAGS, build)
 
 
 @register.simple_tag(takes_context=True)
@@ -67,7 +75,12 @@ def site_header(context: template.Context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def site_footer(context: template.Context) -> SafeString:
-    """``components/site_footer.html``: its copyright line names the year."""
-    year = timezone.localdate().year
+    """``components/site_footer.html``: its copyright line names the year, so pages that
+    show it are kept until the new year at most."""
+    now = timezone.localtime()
+    new_year = now.replace(
+        year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    footer = _shared(context, "site_footer", str(now.year), {}, until=new_year)
     # The template escapes everything it prints.
-    return mark_safe(_shared(context, "site_footer", str(year), {}))  # noqa: S308
+    return mark_safe(footer)  # noqa: S308

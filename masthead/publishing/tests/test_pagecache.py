@@ -647,6 +647,12 @@ def test_a_flood_of_distinct_requests_keeps_the_wsgi_wrappers_index_small(newsro
         assert status == "200 OK"
     assert not calls and len(pagecache._hot_requests) <= 8
     assert _wsgi_get(app, path)[0] == "200 OK" and not calls
+    pagecache._hot_requests.clear()
+    long_header = "gzip, " + ", ".join(f"x-coding-{number}" for number in range(40))
+    for _ in range(2):
+        status, headers, _ = _wsgi_get(app, path, HTTP_ACCEPT_ENCODING=long_header)
+        assert status == "200 OK" and headers["Content-Encoding"] == "gzip"
+    assert not calls and not pagecache._hot_requests  # answered, never remembered
 
 
 def test_the_wsgi_wrapper_passes_staff_through(newsroom):

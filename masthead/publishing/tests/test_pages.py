@@ -398,3 +398,14 @@ def test_the_shared_header_marks_the_current_section_and_fits_each_reader(
     assert "Account" in labels and "Support us" in labels
     # The anonymous header is unchanged by the members' visits.
     assert "Sign in" in header(client, section_url)[1]
+
+
+def test_the_footers_year_turns_over_on_cached_pages(client, home, time_machine):
+    from datetime import UTC, datetime
+
+    time_machine.move_to(datetime(2025, 12, 31, 23, 58, tzinfo=UTC), tick=False)
+    story = ArticlePageFactory(parent=home)
+    for _ in range(2):
+        assert "© 2025" in client.get(story.url).content.decode()
+    time_machine.move_to(datetime(2026, 1, 1, 0, 1, tzinfo=UTC), tick=False)
+    assert "© 2026" in client.get(story.url).content.decode()
