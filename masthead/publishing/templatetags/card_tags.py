@@ -13,6 +13,7 @@ shown only when it is not today) sets how long the HTML may be kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -36,10 +37,18 @@ def _locale_key() -> str:
     return f"{get_language() or ''}:{timezone.get_current_timezone_name()}"
 
 
-def _memoized(template: str, key: str, context: dict[str, Any], until: Any = None) -> SafeString:
+def memoized_html(
+    template: str,
+    key: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+    until: Any = None,
+) -> SafeString:
+    """``template`` rendered with ``context`` (or what the callable returns, asked only
+    when the HTML is not kept), memoized under ``key`` until ``until`` at most."""
+
     def build() -> str:
         pagecache.valid_until(until)
-        return render_to_string(template, context)
+        return render_to_string(template, context() if callable(context) else context)
 
     # The templates escape everything they print.
     return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
@@ -54,7 +63,7 @@ def article_card(article: Any, variant: str = "standard", heading_level: int = 3
     its labels and the timezone of its dates.
     """
     live_status = getattr(article, "live_status", None) or getattr(article, "coverage_status", "")
-    return _memoized(
+    return memoized_html(
         TEMPLATE,
         f"card:{article.pk}:{variant}:{heading_level}:{live_status}:{_locale_key()}",
         {"article": article, "variant": variant, "heading_level": heading_level},
@@ -72,7 +81,7 @@ def breaking_label_changes_at(article: Any, now: datetime) -> datetime | None:
 def brief_item(article: Any) -> SafeString:
     """``{% include "components/brief_item.html" with article=… only %}``, memoized until
     its "Breaking" label would change."""
-    return _memoized(
+    return memoized_html(
         "components/brief_item.html",
         f"brief:{article.pk}:{_locale_key()}",
         {"article": article},
@@ -83,7 +92,7 @@ def brief_item(article: Any) -> SafeString:
 @register.simple_tag
 def avatar(author: Any, size: str = "medium") -> SafeString:
     """``{% include "components/avatar.html" with author=… size=… only %}``, memoized."""
-    return _memoized(
+    return memoized_html(
         "components/avatar.html",
         f"avatar:{author.pk}:{author.avatar_id}:{size}:{_locale_key()}",
         {"author": author, "size": size},
@@ -101,7 +110,7 @@ def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
     """
     changed_at = update.__dict__.get("changed_at")
     stamp = changed_at.timestamp() if changed_at is not None else ""
-    return _memoized(
+    return memoized_html(
         "components/live_update.html",
         f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{_locale_key()}",
         {"update": update, "page_url": page_url, "id_prefix": id_prefix},
@@ -127,15 +136,11 @@ def related_stories(context: template.Context, article: Any) -> SafeString:
     from masthead.publishing.listings import related_to
 
     site = _site_of(context, article)
-
-    def build() -> str:
-        cards = related_to(site, article)
-        return render_to_string("components/related_stories.html", {"articles": cards})
-
-    key = (
-        f"related-html:{getattr(site, 'pk', '')}:{article.section_id}:{article.pk}:{_locale_key()}"
+    return memoized_html(
+        "components/related_stories.html",
+        f"related-html:{getattr(site, 'pk', '')}:{article.section_id}:{article.pk}:{_locale_key()}",
+        lambda: {"articles": related_to(site, article)},
     )
-    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
 
 
 @register.simple_tag(takes_context=True)
@@ -150,12 +155,11 @@ def news_feed_sidebar(context: template.Context, article: Any) -> SafeString:
 
     site = _site_of(context, article)
     shown = article if article.is_brief else None
-
-    def build() -> str:
-        return render_to_string(
-            "components/listing_batch.html",
-            {"batch": news_feed_beside(site, shown), "more_url": reverse("publishing:news_feed")},
-        )
-
-    key = f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{_locale_key()}"
-    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
+    return memoized_html(
+        "components/listing_batch.html",
+        f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{_locale_key()}",
+        lambda: {
+            "batch": news_feed_beside(site, shown),
+            "more_url": reverse("publishing:news_feed"),
+        },
+    )

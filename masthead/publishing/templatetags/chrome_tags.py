@@ -19,12 +19,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from masthead.publishing import pagecache
 from masthead.publishing.chrome import host_and_port
+from masthead.publishing.templatetags.card_tags import memoized_html
 
 register = template.Library()
 
-TAGS = ("site", "listing")
 # What site_header.html puts on each navigation link; unescaped quotes never appear in
 # the text around it, so the mark cannot be mistaken for content.
 CURRENT_MARK = ' data-current=""'
@@ -39,21 +38,18 @@ def _shared(
 ) -> str:
     request = context.get("request")
     values = {"site_settings": context.get("site_settings"), "request": request, **extra}
-
-    def build() -> str:
-        pagecache.valid_until(until)
-        return render_to_string(f"components/{name}.html", values)
-
     if request is None:
-        return build()
+        return render_to_string(f"components/{name}.html", values)
     hostname, port = host_and_port(request)
-    return pagecache.memoize(f"{name}:{hostname}:{port}:{key}:{get_language() or ''}", TAGS, build)
+    key = f"{name}:{hostname}:{port}:{key}:{get_language() or ''}"
+    return memoized_html(f"components/{name}.html", key, values, until)
 
 
 @register.simple_tag(takes_context=True)
 def site_header(context: template.Context) -> SafeString:
     """``components/site_header.html``, with ``aria-current`` on the link to this page."""
-    reader = getattr(context.get("request"), "reader", None)
+    request = context.get("request")
+    reader = getattr(request, "reader", None)
     access = {
         "is_member": bool(getattr(reader, "is_member", False)),
         "is_anonymous": bool(getattr(reader, "is_anonymous", False)),
@@ -65,7 +61,6 @@ def site_header(context: template.Context) -> SafeString:
         "".join("1" if value else "0" for value in access.values()),
         {"nav_sections": context.get("nav_sections"), **access},
     )
-    request = context.get("request")
     if request is not None:
         here = f'href="{escape(request.path)}"'
         html = html.replace(here + CURRENT_MARK, here + ' aria-current="page"')
