@@ -50,7 +50,6 @@ from .models import (
     VideoIndexPage,
 )
 from .paging import Batch, Cursor, paginate
-from .structured_data import article_json_ld
 
 LISTING_SIZE = 12
 NEWS_FEED_SIDEBAR_SIZE = 8
@@ -606,7 +605,7 @@ def news_feed_beside(site: Site | None, article: ArticlePage | None) -> Batch:
 def article_page_context(
     article: ArticlePage, *, access: ArticleAccess, request: HttpRequest | None = None
 ) -> dict[str, Any]:
-    """Bylines, the body the reader may see, structured data and sidebars of one article.
+    """Bylines, the body the reader may see and the paywall of one article.
 
     On a cache miss the article itself costs one query (``ArticlePageQuerySet.for_page``)
     and its bylines, tags and tiers one more; the "Related" section and the News Feed
@@ -626,12 +625,12 @@ def article_page_context(
         paywall = paywall_context(request, article, access=access)
     return {
         "authors": authors,
-        # Notes quote the story they correct, so they are gated with it.
-        "notes": article.published_notes if access.can_read else [],
+        # Notes quote the story they correct, so they are gated with it. Read only if
+        # the template asks (it calls a callable): not when the story's HTML is kept.
+        "notes": (lambda: article.published_notes) if access.can_read else [],
         "access": access,
         "body_blocks": access.blocks,
         "paywall": paywall,
-        "json_ld": article_json_ld(article, authors=authors, access=access, request=request),
     }
 
 

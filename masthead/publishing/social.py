@@ -166,6 +166,8 @@ class SocialMeta:
     tags: list[str] = field(default_factory=list)
     author_urls: list[str] = field(default_factory=list)
     json_ld: list[str] = field(default_factory=list)
+    # All of the above as ``components/social_meta.html`` prints it (``social_tags``).
+    html: str = ""
 
 
 def page_meta(context: Any) -> SocialMeta:

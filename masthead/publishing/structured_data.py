@@ -305,14 +305,24 @@ def organization(
 def page_json_ld(
     context: Any, *, request: HttpRequest | None, settings: SiteSettings, page: Any
 ) -> list[str]:
-    """The JSON-LD of the page being rendered, beyond an article's own NewsArticle."""
+    """The JSON-LD of the page being rendered: a story's NewsArticle (or LiveBlogPosting)
+    as its reader may see it (``access`` in its context) and its breadcrumbs, the
+    newsroom's, a tag's or an author's."""
     home = full_url(request, "/")
     if isinstance(page, ArticlePage):
+        items = []
+        access: ArticleAccess | None = context.get("access")
+        if access is not None:
+            authors = context.get("authors")
+            if authors is None:
+                authors = page.ordered_authors
+            items.append(article_json_ld(page, authors=authors, access=access, request=request))
         trail = [(settings.publication_name, home)]
         if page.section_id and page.section:
             trail.append((page.section.name, full_url(request, page.section.get_absolute_url())))
         trail.append((page.title, page.get_full_url(request)))
-        return [json_ld_text(breadcrumbs(trail))]
+        items.append(json_ld_text(breadcrumbs(trail)))
+        return items
     if isinstance(page, HomePage):
         search = full_url(request, "/search/") + "?q={search_term_string}"
         return [

@@ -55,9 +55,13 @@ def _membership_settings(request: HttpRequest | None) -> MembershipSettings | No
 
 
 @register.simple_tag
-def membership_drive_banner() -> str:
-    """The site-wide banner of the newest running drive that has its banner on, or nothing."""
-    campaign = next((c for c in running_campaigns() if c.show_banner), None)
+def membership_drive_banner(*, cached: bool = True) -> str:
+    """The site-wide banner of the newest running drive that has its banner on, or nothing.
+
+    ``cached=False`` reads the running drives from the database, not the shared list
+    (for HTML that outlives the list, like the page chrome's copy of this banner).
+    """
+    campaign = next((c for c in running_campaigns(cached=cached) if c.show_banner), None)
     if campaign is None:
         return ""
     return render_to_string(

@@ -9,11 +9,14 @@ from django import template
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
-from masthead.publishing.chrome import breaking_story_now
+from masthead.publishing import pagecache
+from masthead.publishing.chrome import breaking_story_now, host_and_port
 from masthead.publishing.listings import published_articles
 from masthead.publishing.models import ArticlePage, CoverageStatus
+from masthead.publishing.templatetags.card_tags import locale_key
+from masthead.publishing.templatetags.news_feed_tags import next_local_midnight
 
 register = template.Library()
 
@@ -45,23 +48,34 @@ def breaking_story(request: Any, *, moment: datetime | None = None) -> ArticlePa
 def breaking_banner(context: Any) -> SafeString | str:
     """``{% breaking_banner %}`` in ``base.html``: the banner, or nothing.
 
-    Pages rendered without a request (the server error page, emails) get nothing, so a
-    failing database never takes the error page down with it.
+    Every page shows it, so its HTML is kept per address and language until a publish
+    or an edit (``listing``), a site change, the banner's due time or midnight (its time
+    says "14:05" today, "29 Nov, 14:05" after) changes it. Pages rendered without a
+    request (the server error page, emails) get nothing, so a failing database never
+    takes the error page down with it.
     """
     request = context.get("request")
     if request is None:
         return ""
-    story = breaking_story(request)
-    if story is None:
-        return ""
-    return render_to_string(
-        "components/breaking_banner.html",
-        {
-            "story": story,
-            "url": story.get_url(request=request),
-            "is_live": story.breaking_coverage_status == CoverageStatus.LIVE,
-        },
-    )
+    hostname, port = host_and_port(request)  # the link is relative on its own site only
+
+    def build() -> str:
+        story = breaking_story(request)
+        if story is None:
+            return ""
+        pagecache.valid_until(next_local_midnight(timezone.now()))
+        return render_to_string(
+            "components/breaking_banner.html",
+            {
+                "story": story,
+                "url": story.get_url(request=request),
+                "is_live": story.breaking_coverage_status == CoverageStatus.LIVE,
+            },
+        )
+
+    key = f"breaking-html:{hostname}:{port}:{locale_key()}"
+    # The template escapes everything it prints.
+    return mark_safe(pagecache.memoize(key, ["listing", "site"], build))  # noqa: S308
 
 
 @register.filter

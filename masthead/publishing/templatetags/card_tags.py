@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from masthead.publishing import pagecache
+from masthead.publishing.chrome import host_and_port
 from masthead.publishing.templatetags.news_feed_tags import next_local_midnight
 
 register = template.Library()
@@ -32,7 +33,7 @@ TEMPLATE = "components/article_card.html"
 TAGS = ("listing", "site")
 
 
-def _locale_key() -> str:
+def locale_key() -> str:
     """What the rendered text depends on besides the content: language and timezone."""
     return f"{get_language() or ''}:{timezone.get_current_timezone_name()}"
 
@@ -42,16 +43,18 @@ def memoized_html(
     key: str,
     context: dict[str, Any] | Callable[[], dict[str, Any]],
     until: Any = None,
+    tags: tuple[str, ...] = TAGS,
 ) -> SafeString:
     """``template`` rendered with ``context`` (or what the callable returns, asked only
-    when the HTML is not kept), memoized under ``key`` until ``until`` at most."""
+    when the HTML is not kept), memoized under ``key`` and ``tags`` until ``until`` at
+    most."""
 
     def build() -> str:
         pagecache.valid_until(until)
         return render_to_string(template, context() if callable(context) else context)
 
     # The templates escape everything they print.
-    return mark_safe(pagecache.memoize(key, TAGS, build))  # noqa: S308
+    return mark_safe(pagecache.memoize(key, tags, build))  # noqa: S308
 
 
 @register.simple_tag
@@ -65,7 +68,7 @@ def article_card(article: Any, variant: str = "standard", heading_level: int = 3
     live_status = getattr(article, "live_status", None) or getattr(article, "coverage_status", "")
     return memoized_html(
         TEMPLATE,
-        f"card:{article.pk}:{variant}:{heading_level}:{live_status}:{_locale_key()}",
+        f"card:{article.pk}:{variant}:{heading_level}:{live_status}:{locale_key()}",
         {"article": article, "variant": variant, "heading_level": heading_level},
     )
 
@@ -83,7 +86,7 @@ def brief_item(article: Any) -> SafeString:
     its "Breaking" label would change."""
     return memoized_html(
         "components/brief_item.html",
-        f"brief:{article.pk}:{_locale_key()}",
+        f"brief:{article.pk}:{locale_key()}",
         {"article": article},
         until=breaking_label_changes_at(article, timezone.now()),
     )
@@ -94,7 +97,7 @@ def avatar(author: Any, size: str = "medium") -> SafeString:
     """``{% include "components/avatar.html" with author=… size=… only %}``, memoized."""
     return memoized_html(
         "components/avatar.html",
-        f"avatar:{author.pk}:{author.avatar_id}:{size}:{_locale_key()}",
+        f"avatar:{author.pk}:{author.avatar_id}:{size}:{locale_key()}",
         {"author": author, "size": size},
     )
 
@@ -112,7 +115,7 @@ def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
     stamp = changed_at.timestamp() if changed_at is not None else ""
     return memoized_html(
         "components/live_update.html",
-        f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{_locale_key()}",
+        f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{locale_key()}",
         {"update": update, "page_url": page_url, "id_prefix": id_prefix},
         until=next_local_midnight(timezone.now()),
     )
@@ -138,8 +141,44 @@ def related_stories(context: template.Context, article: Any) -> SafeString:
     site = _site_of(context, article)
     return memoized_html(
         "components/related_stories.html",
-        f"related-html:{getattr(site, 'pk', '')}:{article.section_id}:{article.pk}:{_locale_key()}",
+        f"related-html:{getattr(site, 'pk', '')}:{article.section_id}:{article.pk}:{locale_key()}",
         lambda: {"articles": related_to(site, article)},
+    )
+
+
+STORY_TEMPLATE = "components/article_story.html"
+STORY_CONTEXT = ("page", "authors", "notes", "access", "body_blocks", "paywall", "request")
+
+
+@register.simple_tag(takes_context=True)
+def article_story(context: template.Context) -> SafeString:
+    """The story itself, headline to author cards, as the reader may read it.
+
+    Every reader who may read the whole story (or reads it through the meter, whose
+    count the page's script fills in) gets the same HTML, kept per story, address and
+    language until the story or anything it shows changes: a page-cache miss for one
+    more access variant, a worker or a server that has not served the story yet, or a
+    page whose drive banner count just expired renders the rest of the page around it.
+    Previews (unsaved content) and the free preview with its paywall, which says who
+    the reader is, are rendered each time.
+    """
+    story: dict[str, Any] = {name: context.get(name) for name in STORY_CONTEXT}
+    page, access, request = context["page"], story["access"], story["request"]
+    if (
+        request is None
+        or getattr(request, "is_preview", False)
+        or access is None
+        or not access.can_read
+        or story["paywall"]
+    ):
+        return mark_safe(render_to_string(STORY_TEMPLATE, story))  # noqa: S308  # escaped
+    hostname, port = host_and_port(request)  # links to other sites' pages are absolute
+    state = "meter" if access.via_meter else "whole"
+    return memoized_html(
+        STORY_TEMPLATE,
+        f"story:{page.pk}:{state}:{hostname}:{port}:{locale_key()}",
+        story,
+        tags=(*TAGS, f"page:{page.pk}"),
     )
 
 
@@ -157,7 +196,7 @@ def news_feed_sidebar(context: template.Context, article: Any) -> SafeString:
     shown = article if article.is_brief else None
     return memoized_html(
         "components/listing_batch.html",
-        f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{_locale_key()}",
+        f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{locale_key()}",
         lambda: {
             "batch": news_feed_beside(site, shown),
             "more_url": reverse("publishing:news_feed"),

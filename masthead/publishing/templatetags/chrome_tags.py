@@ -1,4 +1,4 @@
-"""The site's header and footer, rendered once per change and shared by every page.
+"""The site's header, footer and feed links, rendered once per change and shared by every page.
 
 They are the same on every page of a site but for the reader's access (the "Account",
 "Sign in" and "Support us" links) and the navigation link of the page being shown, and
@@ -19,8 +19,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from masthead.membership.templatetags.membership_tags import membership_drive_banner
+from masthead.publishing import pagecache
 from masthead.publishing.chrome import host_and_port
-from masthead.publishing.templatetags.card_tags import memoized_html
+from masthead.publishing.templatetags.card_tags import locale_key, memoized_html
 
 register = template.Library()
 
@@ -79,3 +81,24 @@ def site_footer(context: template.Context) -> SafeString:
     footer = _shared(context, "site_footer", str(now.year), {}, until=new_year)
     # The template escapes everything it prints.
     return mark_safe(footer)  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def feed_links(context: template.Context) -> SafeString:
+    """``components/feed_links.html``: the ``<link>`` to each of the site's feeds."""
+    # The template escapes everything it prints.
+    return mark_safe(_shared(context, "feed_links", "", {}))  # noqa: S308
+
+
+@register.simple_tag
+def drive_banner() -> SafeString:
+    """The membership drive's banner (``membership_tags.membership_drive_banner``), kept
+    per language until a drive changes (``site``), starts or ends, or its count is due
+    to be counted again."""
+    # Read from the database, not the shared list of running drives: a drive's save
+    # bumps ``site`` before it forgets that list, and this HTML outlives the list.
+    html = pagecache.memoize(
+        f"drive-html:{locale_key()}", ["site"], lambda: membership_drive_banner(cached=False)
+    )
+    # The template escapes everything it prints.
+    return mark_safe(html)  # noqa: S308

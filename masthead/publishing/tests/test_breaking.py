@@ -193,6 +193,21 @@ def test_a_story_kept_up_since_yesterday_shows_its_date(client, home, time_machi
     assert banner(client).xpath(".//time")[0].text_content() == "2 Jun, 18:00"
 
 
+def test_the_time_gains_its_date_at_midnight_on_every_page(client, home, time_machine):
+    """Every page shares the banner's HTML; it says "18:00" until midnight, then the date."""
+    published = datetime(2025, 6, 2, 18, 0, tzinfo=UTC)  # the test site's timezone is UTC
+    time_machine.move_to(published + timedelta(hours=5, minutes=59))
+    story = breaking(
+        home, first_published_at=published, breaking_until=published + timedelta(days=2)
+    )
+    other = ArticlePageFactory(parent=home, title="Another story")
+    for url in ("/", story.url, other.url):
+        assert banner(client, url).xpath(".//time")[0].text_content() == "18:00"
+    time_machine.move_to(published + timedelta(hours=6, seconds=1))
+    for url in ("/", story.url, other.url):
+        assert banner(client, url).xpath(".//time")[0].text_content() == "2 Jun, 18:00"
+
+
 def test_the_banner_costs_one_query_and_no_more_when_a_story_breaks(
     client, home, section, page_cache_off
 ):

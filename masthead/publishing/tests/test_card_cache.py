@@ -166,3 +166,52 @@ def test_live_updates_show_their_edits_pins_and_dates(client: Client, home: Any)
     # The next day, every update says which day it was posted.
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
         assert "live-update__date" in client.get(live.url).content.decode()
+
+
+# --- A story's own HTML and social meta ------------------------------------------------
+
+
+def _story_html(body: str) -> str:
+    return body[body.index('<article class="article') : body.index("</article>")]
+
+
+def test_the_kept_story_is_the_story_the_template_renders(
+    client: Client, story: Any, page_cache_off: Any
+) -> None:
+    first = client.get(story.url).content.decode()
+    again = client.get(story.url).content.decode()
+    assert first == again
+    assert "Grain ships leave Odesa" in _story_html(again)
+    # A renamed author reaches the byline and the author card at once.
+    author = story.ordered_authors[0]
+    author.name = "Oksana Renamed"
+    author.save()
+    assert _story_html(client.get(story.url).content.decode()).count("Oksana Renamed") >= 2
+
+
+def test_an_edit_reaches_the_kept_story_and_its_meta(
+    client: Client, story: Any, page_cache_off: Any
+) -> None:
+    client.get(story.url)
+    story.title = "Grain convoy reaches the Bosphorus"
+    story.body = [{"type": "paragraph", "value": "<p>The convoy is through the strait.</p>"}]
+    story.save_revision().publish()
+    body = client.get(story.url).content.decode()
+    assert "The convoy is through the strait." in _story_html(body)
+    assert '<meta property="og:title" content="Grain convoy reaches the Bosphorus">' in body
+    assert "Grain ships leave Odesa" not in body
+
+
+def test_a_preview_shows_its_draft_and_leaves_the_kept_story_alone(
+    client: Client, story: Any, page_cache_off: Any
+) -> None:
+    client.get(story.url)
+    draft = story.get_latest_revision_as_object()
+    draft.title = "Draft headline nobody may see yet"
+    draft.body = [{"type": "paragraph", "value": "<p>An unpublished paragraph.</p>"}]
+    preview = draft.make_preview_request().content.decode()
+    assert "An unpublished paragraph." in _story_html(preview)
+    assert "Draft headline nobody may see yet" in preview
+    live = client.get(story.url).content.decode()
+    assert "An unpublished paragraph." not in live
+    assert "Draft headline nobody may see yet" not in live

@@ -123,3 +123,27 @@ def test_the_community_counter_waits_for_the_first_members(client, home, clock_d
         join_many(2, START)
         traveller.shift(timedelta(minutes=1, seconds=1))
         assert "2 people chose to be part of our community" in html(client.get("/"))
+
+
+def test_the_banner_follows_edits_new_members_and_the_drives_end(
+    client, home, clock_driven_cache, django_capture_on_commit_callbacks
+):
+    """The banner's HTML is kept for every page; an edit, a new count or the end of the
+    drive shows on the next page all the same."""
+    story = StandardPageFactory(parent=home, slug="about")
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = drive(goal=1000, headline="Goal: {goal} new members")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        assert "Goal: 1,000 new members" in html(client.get(story.url))
+        with django_capture_on_commit_callbacks(execute=True):
+            campaign.headline = "Help us reach {goal}"
+            campaign.save()
+        page = html(client.get(story.url))
+        assert "Help us reach 1,000" in page and "Goal: 1,000" not in page
+        assert "0 of 1,000" in page
+        join_many(3, START)
+        assert "0 of 1,000" in html(client.get(story.url))  # counted once a minute
+        traveller.shift(timedelta(minutes=1, seconds=1))
+        assert "3 of 1,000" in html(client.get(story.url))
+        traveller.move_to(END + timedelta(seconds=1))
+        assert "drive-banner" not in html(client.get(story.url))

@@ -156,6 +156,27 @@ def test_corrections_of_a_gated_story_are_gated_with_it(home: Any) -> None:
     assert SECRET_WORD not in Client().get(article.url).content.decode()
 
 
+@pytest.mark.parametrize("visibility", [Visibility.MEMBERS, Visibility.PAID, Visibility.TIERS])
+def test_a_story_kept_for_its_readers_never_reaches_the_others(
+    home: Any, readers: dict[str, Client], patron: Tier, visibility: Visibility, page_cache_off: Any
+) -> None:
+    """A story's HTML and social meta are kept for readers who may read it whole; each
+    reader after them still gets exactly what they may read."""
+    from masthead.publishing.factories import ArticleNoteFactory
+
+    article = gated_article(home, visibility, tiers=[patron])
+    ArticleNoteFactory(page=article, text="<p>Correction: zanzibarquokka was misspelt.</p>")
+    for name in ["patron", "staff", "supporter", "free", "anonymous", "patron"]:
+        page = readers[name].get(article.url).content.decode()
+        if name in EXPECTED[visibility]:
+            assert SECRET in page, name
+            assert "was misspelt" in page, name  # the note, and in the structured data
+            assert '"@type": "CorrectionComment"' in page, name
+        else:
+            assert SECRET_WORD not in page, f"{visibility} text leaked to {name}"
+            assert 'class="paywall"' in page, name
+
+
 def test_the_policy_takes_plain_values() -> None:
     paid = Reader(kind=ReaderKind.MEMBER, tier_ids=frozenset({1, 2}), has_paid_access=True)
     free = Reader(kind=ReaderKind.MEMBER, tier_ids=frozenset({1}))
