@@ -23,24 +23,23 @@ from .models import Campaign, Member, Membership, MembershipSettings, Tier
 RUNNING_CAMPAIGNS_KEY = "masthead:campaigns-not-ended"
 
 
-def running_campaigns(now: datetime | None = None, *, cached: bool = True) -> list[Campaign]:
+def running_campaigns(now: datetime | None = None) -> list[Campaign]:
     """Enabled drives running at ``now``, the one that started last first.
 
-    Pages and blocks that show a drive ask, so the enabled drives that have not ended
-    are cached, as plain field values rather than pickled models, and filtered by time
-    on each call: a drive still starts and ends on the second. Saving or deleting a
-    drive forgets the cached list; ``cached=False`` reads the database instead.
+    Every page's banner asks, so the enabled drives that have not ended are cached, as
+    plain field values rather than pickled models, and filtered by time on each call:
+    a drive still starts and ends on the second. Saving or deleting a drive forgets
+    the cached list.
     """
     now = now or timezone.now()
-    rows = cache.get(RUNNING_CAMPAIGNS_KEY) if cached else None
+    rows = cache.get(RUNNING_CAMPAIGNS_KEY)
     if rows is None:
         rows = list(
             Campaign.objects.filter(is_enabled=True, ends_at__gt=now)
             .order_by("-starts_at", "-pk")
             .values()
         )
-        if cached:
-            cache.set(RUNNING_CAMPAIGNS_KEY, rows, settings.MASTHEAD_COUNTER_CACHE_SECONDS)
+        cache.set(RUNNING_CAMPAIGNS_KEY, rows, settings.MASTHEAD_COUNTER_CACHE_SECONDS)
     # Rows cached by the previous release may name a field that a migration removed.
     fields = {field.attname for field in Campaign._meta.concrete_fields}
     campaigns = [Campaign(**{k: v for k, v in row.items() if k in fields}) for row in rows]

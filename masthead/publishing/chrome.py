@@ -14,7 +14,7 @@ the request first, and the rest of the code reads ``chrome_for(request)``.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -155,18 +155,21 @@ def _for_request(shared: SiteChrome) -> SiteChrome:
     """``shared`` with its own copies of the rows one request annotates.
 
     Requests set the request on the settings (``install``) and cache what they work out
-    on the site and its home page (routing, ``specific``, URLs); a shallow copy of each
-    (Django copies a row's field cache with it) keeps that to the request. The other
-    rows are only read.
+    on the site, its home page and the settings (routing, ``specific``, page URLs,
+    prefetched rows); a copy of each, with its own field, prefetch and page URL caches,
+    keeps that to the request. The other rows are only read.
     """
-    site = copy.copy(shared.site)
-    site.root_page = copy.copy(shared.site.root_page)
-    return replace(
-        shared,
-        site=site,
-        site_settings=copy.copy(shared.site_settings),
-        membership_settings=copy.copy(shared.membership_settings),
-    )
+    chrome = copy.copy(shared)
+    chrome.site = copy.copy(shared.site)
+    chrome.site.root_page = home = copy.copy(shared.site.root_page)
+    if hasattr(home, "_prefetched_objects_cache"):
+        home._prefetched_objects_cache = dict(home._prefetched_objects_cache)
+    chrome.site_settings = copy.copy(shared.site_settings)
+    chrome.membership_settings = copy.copy(shared.membership_settings)
+    for setting in (chrome.site_settings, chrome.membership_settings):
+        # Wagtail's cache of the settings' page URLs, filled with the request's site.
+        setting._page_url_cache = dict(getattr(setting, "_page_url_cache", {}))
+    return chrome
 
 
 def installed(request: HttpRequest | None) -> SiteChrome | None:

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from masthead.membership.counters import forget_running_campaigns
 
 from . import pagecache
 
@@ -149,6 +152,10 @@ def _model_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
             return
         if label in _SETTINGS_MODELS and kwargs.get("created"):
             return  # made with its defaults on first read, in the middle of a render
+        if label == "membership.campaign":
+            # The shared list of running drives goes first: a render between the new
+            # versions and a later forget would keep the old list under them.
+            transaction.on_commit(forget_running_campaigns, robust=True)
         pagecache.bump("site", "listing")
     elif label == "publishing.liveupdate":
         pagecache.bump("live", f"page:{instance.page_id}")

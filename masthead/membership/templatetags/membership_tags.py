@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from wagtail.models import Site
 
+from masthead.cachetags import valid_until
 from masthead.membership.counters import (
     campaign_progress,
     community_count,
@@ -55,13 +56,9 @@ def _membership_settings(request: HttpRequest | None) -> MembershipSettings | No
 
 
 @register.simple_tag
-def membership_drive_banner(*, cached: bool = True) -> str:
-    """The site-wide banner of the newest running drive that has its banner on, or nothing.
-
-    ``cached=False`` reads the running drives from the database, not the shared list
-    (for HTML that outlives the list, like the page chrome's copy of this banner).
-    """
-    campaign = next((c for c in running_campaigns(cached=cached) if c.show_banner), None)
+def membership_drive_banner() -> str:
+    """The site-wide banner of the newest running drive that has its banner on, or nothing."""
+    campaign = next((c for c in running_campaigns() if c.show_banner), None)
     if campaign is None:
         return ""
     return render_to_string(
@@ -85,6 +82,7 @@ def membership_drive(campaign: Campaign | None = None, heading_level: int = 2) -
         return ""
     progress = campaign_progress(campaign)
     if progress.state == Campaign.State.SCHEDULED:
+        valid_until(campaign.starts_at)  # a page kept until then shows it from its start
         return ""
     return render_to_string(
         "components/membership_drive.html",

@@ -95,10 +95,6 @@ def drive_banner() -> SafeString:
     """The membership drive's banner (``membership_tags.membership_drive_banner``), kept
     per language until a drive changes (``site``), starts or ends, or its count is due
     to be counted again."""
-    # Read from the database, not the shared list of running drives: a drive's save
-    # bumps ``site`` before it forgets that list, and this HTML outlives the list.
-    html = pagecache.memoize(
-        f"drive-html:{locale_key()}", ["site"], lambda: membership_drive_banner(cached=False)
-    )
+    html = pagecache.memoize(f"drive-html:{locale_key()}", ["site"], membership_drive_banner)
     # The template escapes everything it prints.
     return mark_safe(html)  # noqa: S308

@@ -108,6 +108,20 @@ def test_a_drive_block_shows_its_drive_after_the_end_with_the_closing_headline(c
     assert "drive-banner" not in content
 
 
+def test_a_story_shows_its_chosen_drive_from_the_second_it_starts(client, home):
+    """The story's HTML is kept; a chosen drive that has not started ends it at its start."""
+    from masthead.publishing.factories import ArticlePageFactory
+
+    campaign = drive(starts_at=NOW + timedelta(hours=1), headline="Goal: {goal} new members")
+    story = ArticlePageFactory(
+        parent=home, body=[{"type": "membership_drive", "value": {"campaign": campaign.pk}}]
+    )
+    with time_machine.travel(NOW, tick=False) as traveller:
+        assert 'class="drive ' not in html(client.get(story.url))
+        traveller.shift(timedelta(hours=1, seconds=1))
+        assert 'class="drive drive--running"' in html(client.get(story.url))
+
+
 def test_an_empty_drive_block_shows_nothing_when_no_drive_runs(client, home):
     page = StandardPageFactory(
         parent=home, slug="support", body=[{"type": "membership_drive", "value": {}}]
