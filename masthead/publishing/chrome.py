@@ -14,7 +14,7 @@ the request first, and the rest of the code reads ``chrome_for(request)``.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +53,16 @@ class SiteChrome:
     team_page: Page | None = None
     # The navigation and footer streams as resolved values. A pickled StreamValue keeps
     # only its raw data and would look its chosen sections and pages up again on every
-    # request; ``install`` hands these back to it instead.
+    # request; unpickling hands these back to it (``__setstate__``).
     navigation_items: list[tuple[str, Any, str | None]] = field(default_factory=list)
     footer_items: list[tuple[str, Any, str | None]] = field(default_factory=list)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A value kept by an earlier version of this code may lack the newer fields.
+        defaults = {"video_page": None, "team_page": None}
+        self.__dict__.update({**defaults, "navigation_items": [], "footer_items": [], **state})
+        _restore(self.site_settings.navigation, self.navigation_items)
+        _restore(self.site_settings.footer_links, self.footer_items)
 
 
 def _resolved(stream: Any) -> list[tuple[str, Any, str | None]]:
@@ -159,17 +166,15 @@ def _for_request(shared: SiteChrome) -> SiteChrome:
     prefetched rows); a copy of each, with its own field, prefetch and page URL caches,
     keeps that to the request. The other rows are only read.
     """
-    chrome = copy.copy(shared)
-    chrome.site = copy.copy(shared.site)
-    chrome.site.root_page = home = copy.copy(shared.site.root_page)
+    site = copy.copy(shared.site)
+    site.root_page = home = copy.copy(shared.site.root_page)
     if hasattr(home, "_prefetched_objects_cache"):
         home._prefetched_objects_cache = dict(home._prefetched_objects_cache)
-    chrome.site_settings = copy.copy(shared.site_settings)
-    chrome.membership_settings = copy.copy(shared.membership_settings)
-    for setting in (chrome.site_settings, chrome.membership_settings):
+    settings = (copy.copy(shared.site_settings), copy.copy(shared.membership_settings))
+    for setting in settings:
         # Wagtail's cache of the settings' page URLs, filled with the request's site.
         setting._page_url_cache = dict(getattr(setting, "_page_url_cache", {}))
-    return chrome
+    return replace(shared, site=site, site_settings=settings[0], membership_settings=settings[1])
 
 
 def installed(request: HttpRequest | None) -> SiteChrome | None:
@@ -187,9 +192,6 @@ def install(request: HttpRequest) -> SiteChrome | None:
     if chrome is None:
         return None
     request._wagtail_site = chrome.site  # type: ignore[attr-defined]
-    # A value cached by an earlier version of this code may lack the resolved streams.
-    _restore(chrome.site_settings.navigation, getattr(chrome, "navigation_items", []))
-    _restore(chrome.site_settings.footer_links, getattr(chrome, "footer_items", []))
     for setting in (chrome.site_settings, chrome.membership_settings):
         setting._request = request
     setattr(request, SiteSettings.get_cache_attr_name(), chrome.site_settings)

@@ -9,13 +9,13 @@ from django import template
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from masthead.publishing import pagecache
 from masthead.publishing.chrome import breaking_story_now, host_and_port
 from masthead.publishing.listings import published_articles
 from masthead.publishing.models import ArticlePage, CoverageStatus
-from masthead.publishing.templatetags.card_tags import locale_key
+from masthead.publishing.templatetags.card_tags import kept_html, locale_key
 from masthead.publishing.templatetags.news_feed_tags import next_local_midnight
 
 register = template.Library()
@@ -73,9 +73,7 @@ def breaking_banner(context: Any) -> SafeString | str:
             },
         )
 
-    key = f"breaking-html:{hostname}:{port}:{locale_key()}"
-    # The template escapes everything it prints.
-    return mark_safe(pagecache.memoize(key, ["listing", "site"], build))  # noqa: S308
+    return kept_html(f"breaking-html:{hostname}:{port}:{locale_key()}", ["listing", "site"], build)
 
 
 @register.filter

@@ -13,7 +13,7 @@ shown only when it is not today) sets how long the HTML may be kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,12 @@ def locale_key() -> str:
     return f"{get_language() or ''}:{timezone.get_current_timezone_name()}"
 
 
+def kept_html(key: str, tags: Iterable[str], build: Callable[[], str]) -> SafeString:
+    """The HTML ``build`` returns, memoized under ``key`` and ``tags``; ``build`` renders
+    templates, which escape everything they print."""
+    return mark_safe(pagecache.memoize(key, tags, build))  # noqa: S308
+
+
 def memoized_html(
     template: str,
     key: str,
@@ -53,8 +59,7 @@ def memoized_html(
         pagecache.valid_until(until)
         return render_to_string(template, context() if callable(context) else context)
 
-    # The templates escape everything they print.
-    return mark_safe(pagecache.memoize(key, tags, build))  # noqa: S308
+    return kept_html(key, tags, build)
 
 
 @register.simple_tag

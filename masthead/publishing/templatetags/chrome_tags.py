@@ -20,9 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from masthead.membership.templatetags.membership_tags import membership_drive_banner
-from masthead.publishing import pagecache
 from masthead.publishing.chrome import host_and_port
-from masthead.publishing.templatetags.card_tags import locale_key, memoized_html
+from masthead.publishing.templatetags.card_tags import kept_html, locale_key, memoized_html
 
 register = template.Library()
 
@@ -95,6 +94,4 @@ def drive_banner() -> SafeString:
     """The membership drive's banner (``membership_tags.membership_drive_banner``), kept
     per language until a drive changes (``site``), starts or ends, or its count is due
     to be counted again."""
-    html = pagecache.memoize(f"drive-html:{locale_key()}", ["site"], membership_drive_banner)
-    # The template escapes everything it prints.
-    return mark_safe(html)  # noqa: S308
+    return kept_html(f"drive-html:{locale_key()}", ["site"], membership_drive_banner)
