@@ -14,7 +14,9 @@ from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .richtext_cache import CachedRichTextBlock
+from masthead.cachetags import depends_on
+
+from .richtext_cache import CachedRichTextBlock, page_link_tags
 
 PARAGRAPH_FEATURES = [
     "bold",
@@ -91,6 +93,16 @@ class ReadAlsoBlock(blocks.StructBlock):
     class Meta:
         icon = "link"
         template = "blocks/read_also.html"
+
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        # The link shows the other story's headline and address, and only while it is
+        # live: whatever keeps this block's HTML must go when that story changes.
+        article = value.get("article")
+        if article is not None:
+            depends_on(*page_link_tags([article.pk]))
+        return super().get_context(value, parent_context)
 
 
 # Named in every refusal, so an editor learns which addresses work without a guide.

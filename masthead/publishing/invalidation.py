@@ -3,9 +3,12 @@
 The rules, from the narrowest to the widest:
 
 * a page's own draft bookkeeping (a revision saved, a lock) touches only ``page:<id>``;
-* a page's content, publication, move or deletion: ``page:<id>`` and ``listing`` (every
-  list of articles), plus ``site`` for pages other than articles (menus and settings may
-  point at them);
+* a page's content, publication, move or deletion: ``page:<id>``, ``published:<id>``
+  (the page as cards and links show it, which a draft or a live update leaves alone) and
+  ``listing`` (every list of articles), plus ``site`` for pages other than articles
+  (menus and settings may point at them). ``published:<id>`` is only ever bumped with
+  ``listing``, so an answer that depends on ``listing`` needs not name it
+  (``pagecache.essential_tags``);
 * a live update: its live page and ``live`` (the home page's live block, the poll);
 * a search-index task finishing: ``search`` (search results and suggestions);
 * site-wide things (settings, tags, authors, drives, tiers, images, integrations...):
@@ -83,7 +86,7 @@ def page_tags(page: Page) -> list[str]:
 def page_change_tags(page: Page) -> list[str]:
     from .models import ArticlePage
 
-    tags = [f"page:{page.pk}", "listing"]
+    tags = [f"page:{page.pk}", f"published:{page.pk}", "listing"]
     specific_class = page.specific_class
     if specific_class is None or not issubclass(specific_class, ArticlePage):
         tags.append("site")
@@ -132,7 +135,13 @@ def _page_published(sender: Any, instance: Page, **kwargs: Any) -> None:
 def _page_moved(sender: Any, instance: Page, **kwargs: Any) -> None:
     # Descendants move with it (their addresses change in one UPDATE): every list and
     # menu may show one of them.
-    pagecache.bump(f"page:{instance.pk}", "listing", "site", urls=page_urls(instance))
+    pagecache.bump(
+        f"page:{instance.pk}",
+        f"published:{instance.pk}",
+        "listing",
+        "site",
+        urls=page_urls(instance),
+    )
 
 
 def _page_deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
@@ -160,7 +169,7 @@ def _model_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     elif label == "publishing.liveupdate":
         pagecache.bump("live", f"page:{instance.page_id}")
     elif label in ("publishing.articlenote", "publishing.articleauthor"):
-        pagecache.bump("listing", f"page:{instance.page_id}")
+        pagecache.bump("listing", f"page:{instance.page_id}", f"published:{instance.page_id}")
 
 
 def _task_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:

@@ -495,10 +495,12 @@ def article_at(url_path: str) -> ArticlePage | None:
 
     Building that one query costs more than a render's whole template work for the
     body; the row comes back from the shared store as a fresh copy for each request
-    (routing and the view annotate it). It depends on the article's own tag, which
-    edits, live updates and notes bump, and on ``listing`` and ``site``, which any
-    publish, move, deletion, privacy setting, section or photo change bumps. Addresses
-    where no article is are not kept: anyone can make those up.
+    (routing and the view annotate it). It depends on the article's own tag, which its
+    edits, publish, unpublish, deletion, live updates and notes bump, and on ``site``,
+    which any move, privacy setting, section or photo change and any change of a page
+    above it bumps; a publish elsewhere leaves it alone. Addresses where no article is
+    are not kept: anyone can make those up, and a page published there later needs no
+    bump to be found.
     """
     from . import pagecache
 
@@ -514,7 +516,7 @@ def article_at(url_path: str) -> ArticlePage | None:
         return article
 
     return pagecache.memoize(
-        f"route:{url_path}", ["listing", "site"], build, keep=lambda found: found is not None
+        f"route:{url_path}", ["site"], build, keep=lambda found: found is not None
     )
 
 

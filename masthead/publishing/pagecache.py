@@ -151,6 +151,20 @@ def generation(*, fresh: bool = True) -> str:
     return str(value)
 
 
+def essential_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """``tags`` sorted, without those another of them implies.
+
+    ``published:<id>`` (a page as cards and links show it) is only ever bumped together
+    with ``listing`` (``invalidation``): a list page, which depends on ``listing``, then
+    names three tags, not one more per card, so a hit after a change checks three
+    versions, and its ``Surrogate-Key`` stays short.
+    """
+    unique = set(tags)
+    if "listing" in unique:
+        unique = {tag for tag in unique if not tag.startswith("published:")}
+    return tuple(sorted(unique))
+
+
 def versions_of(tags: Iterable[str]) -> tuple[str, ...]:
     """The current version token of each tag, in the order given.
 
@@ -366,7 +380,7 @@ def memoize(
             with contextlib.suppress(Exception):
                 cache.delete(cache_key)  # the stale value would only be read again
         return value
-    all_tags = tuple(sorted(inner.tags))
+    all_tags = essential_tags(inner.tags)
     try:
         versions = versions_of(all_tags)
         if generation() == gen:
@@ -1056,7 +1070,7 @@ class PageCacheMiddleware:
             response["ETag"] = etag_for(response.content)
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = cache_control_for(variant)
-        tags = tuple(sorted(collector.tags))
+        tags = essential_tags(collector.tags)
         from .edge import surrogate_header_values
 
         for name, value in surrogate_header_values(list(tags)).items():

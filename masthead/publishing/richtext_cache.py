@@ -4,10 +4,12 @@ Stored rich text names its internal links by id (``<a linktype="page" id="12">``
 turns them into addresses with database queries on every render, the largest cost of an
 uncached article page. ``CachedRichText`` keeps the expanded HTML in the shared cache
 through ``pagecache.memoize``, keyed by a hash of the stored source and the active
-language (links point at the page in the reader's locale). It depends on ``listing``,
-which every publish, unpublish, move, rename or deletion of a page bumps, and on ``site``,
-which a change of the sites (hostnames, root pages) bumps, so a link never shows a
-stale address.
+language (links point at the page in the reader's locale). It depends on ``site``, which
+a change of the sites (hostnames, root pages), a move of any page or a change of a
+document bumps, and on ``published:<id>`` of each page it links to (named by
+``wagtail_hooks.PageLinkHandler``), which that page's publish, unpublish, rename or
+deletion bumps: so a link never shows a stale address, and a publish elsewhere leaves
+the text alone.
 
 Text without any link or embed is expanded without the cache: that costs no query, and a
 cache round trip would cost more than it saves.
@@ -16,8 +18,10 @@ cache round trip would cost more than it saves.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
@@ -25,8 +29,9 @@ from django.utils.translation import get_language
 from wagtail import blocks
 from wagtail.rich_text import RichText, expand_db_html
 
-# The cache keeps the expansion while these are unchanged (see pagecache's tags).
-TAGS = ("listing", "site")
+# The cache keeps the expansion while these are unchanged (see pagecache's tags), and
+# while the pages it links to are (``page_link_tags``).
+TAGS = ("site",)
 # How stored rich text marks what must be looked up: links to pages and documents, embeds.
 _LOOKUP_MARKERS = ("linktype=", "embedtype=")
 
@@ -40,6 +45,19 @@ def expand(source: str) -> str:
     digest = hashlib.sha256(source.encode()).hexdigest()
     key = f"richtext:{get_language() or ''}:{digest}"
     return pagecache.memoize(key, TAGS, lambda: str(expand_db_html(source)))
+
+
+def page_link_tags(page_ids: Iterable[Any]) -> list[str]:
+    """What a link to each of ``page_ids`` shows: that page's address and headline, which
+    its ``published:<id>`` covers (a move of any page bumps ``site``).
+
+    With translations, a link shows the page in the reader's language, which the
+    translation's own publish changes: then any publish counts (``listing``).
+    """
+    tags = [f"published:{page_id}" for page_id in page_ids if page_id not in (None, "")]
+    if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        tags.append("listing")
+    return tags
 
 
 class CachedRichText(RichText):

@@ -1,4 +1,5 @@
-"""Admin wiring: snippets for tags, authors and desks, a filterable article list, the live desk."""
+"""Admin wiring: snippets for tags, authors and desks, a filterable article list, the live
+desk; and rich text's page links, which name the page they point at."""
 
 from __future__ import annotations
 
@@ -14,11 +15,38 @@ from wagtail.admin.views.pages.listing import PageFilterSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.models import Revision
+from wagtail.rich_text.pages import PageLinkHandler as WagtailPageLinkHandler
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from masthead.cachetags import depends_on
+
 from . import live_admin
 from .models import ArticleFormat, ArticlePage, Author, Desk, LivePage, Tag
+from .richtext_cache import page_link_tags
+
+
+class PageLinkHandler(WagtailPageLinkHandler):
+    """Wagtail's page links in rich text, each naming the page it points at for whatever
+    is being rendered (``cachetags``).
+
+    Registered in place of Wagtail's own, so every expansion says what it showed: the
+    cached text (``richtext_cache``), a note's text, a live update, an email. Kept parts
+    that show rich text (a story, a card) then last until a linked page changes, not
+    until the next publish anywhere.
+    """
+
+    @classmethod
+    def expand_db_attributes_many(cls, attrs_list: list[dict[str, Any]]) -> list[str]:
+        depends_on(*page_link_tags(attrs.get("id") for attrs in attrs_list))
+        return list(super().expand_db_attributes_many(attrs_list))
+
+
+@hooks.register("register_rich_text_features", order=1)
+def register_page_links(features: Any) -> None:
+    """Page links that name the page they point at; after Wagtail's own (``order``), whose
+    handler this one replaces."""
+    features.register_link_type(PageLinkHandler)
 
 
 class ArticleFilterSet(PageFilterSet):

@@ -4,11 +4,15 @@ A listing page shows dozens of cards (the home page about thirty), every page sh
 News Feed's entries, and rendering one through Django's templates costs about as much as
 a database query: on a page-cache miss they were most of a page's time. Each shows only
 its story or person and the site (the includes were ``only``: nothing of the reader, the
-request or the page around it), so its HTML is the same wherever it appears and is
-memoized under ``listing`` and ``site``, which every publish, edit, unpublish or move of
-a story and every change of an author, a tag or a photo bump
-(``publishing.invalidation``). What changes by the clock (a "Breaking" label, a date
-shown only when it is not today) sets how long the HTML may be kept.
+request or the page around it), so its HTML is the same wherever it appears. A card is
+memoized under its story's ``published:<id>``, which every edit, publish, unpublish or
+deletion of the story bumps (not a draft nor a live update), and ``site``, which every
+move of a page and every change of an author, a tag or a photo bumps
+(``publishing.invalidation``); the story itself under its ``page:<id>`` and ``site``.
+Pages either links to add their own tags as it renders
+(``richtext_cache.page_link_tags``). A publish elsewhere leaves them alone. Lists (related stories, the News Feed beside a story) are memoized
+under ``listing``, which every publish bumps. What changes by the clock (a "Breaking"
+label, a date shown only when it is not today) sets how long the HTML may be kept.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ from masthead.publishing.templatetags.news_feed_tags import next_local_midnight
 register = template.Library()
 
 TEMPLATE = "components/article_card.html"
+# What a list shows: any publish may add to it or take from it.
 TAGS = ("listing", "site")
+
+
+def story_card_tags(page_id: int) -> tuple[str, ...]:
+    """What a card or a brief of one story depends on: the story as published."""
+    return ("site", f"published:{page_id}")
 
 
 def locale_key() -> str:
@@ -75,6 +85,7 @@ def article_card(article: Any, variant: str = "standard", heading_level: int = 3
         TEMPLATE,
         f"card:{article.pk}:{variant}:{heading_level}:{live_status}:{locale_key()}",
         {"article": article, "variant": variant, "heading_level": heading_level},
+        tags=story_card_tags(article.pk),
     )
 
 
@@ -94,6 +105,7 @@ def brief_item(article: Any) -> SafeString:
         f"brief:{article.pk}:{locale_key()}",
         {"article": article},
         until=breaking_label_changes_at(article, timezone.now()),
+        tags=story_card_tags(article.pk),
     )
 
 
@@ -104,6 +116,7 @@ def avatar(author: Any, size: str = "medium") -> SafeString:
         "components/avatar.html",
         f"avatar:{author.pk}:{author.avatar_id}:{size}:{locale_key()}",
         {"author": author, "size": size},
+        tags=("site",),
     )
 
 
@@ -113,8 +126,10 @@ def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
 
     A live page shows dozens of updates and gains one at a time: each update's HTML is
     kept under its own change number (every edit, pin or promotion numbers it anew), so a
-    new update re-renders the page around one new item. The update shows its date only
-    when it is not today, so its HTML is kept until midnight at most.
+    new update re-renders the page around one new item. Not under its page's tag, which
+    every new update bumps: what else it shows is its author (``site``) and the pages its
+    text links to, which name themselves. The update shows its date only when it is not
+    today, so its HTML is kept until midnight at most.
     """
     changed_at = update.__dict__.get("changed_at")
     stamp = changed_at.timestamp() if changed_at is not None else ""
@@ -123,6 +138,7 @@ def live_update(update: Any, page_url: str, id_prefix: str = "") -> SafeString:
         f"live-update:{update.pk}:{update.sequence}:{stamp}:{page_url}:{id_prefix}:{locale_key()}",
         {"update": update, "page_url": page_url, "id_prefix": id_prefix},
         until=next_local_midnight(timezone.now()),
+        tags=("site",),
     )
 
 
@@ -161,9 +177,11 @@ def article_story(context: template.Context) -> SafeString:
 
     Every reader who may read the whole story (or reads it through the meter, whose
     count the page's script fills in) gets the same HTML, kept per story, address and
-    language until the story or anything it shows changes: a page-cache miss for one
-    more access variant, a worker or a server that has not served the story yet, or a
-    page whose drive banner count just expired renders the rest of the page around it.
+    language until the story or anything it shows changes (its own tag, ``site``, the
+    pages it links to, a drive's or a counter's time), not at every publish: a page-cache
+    miss for one more access variant, a worker or a server that has not served the story
+    yet, a page whose drive banner count just expired, or any story after another was
+    published renders the rest of the page around it.
     Previews (unsaved content) and the free preview with its paywall, which says who
     the reader is, are rendered each time.
     """
@@ -183,7 +201,7 @@ def article_story(context: template.Context) -> SafeString:
         STORY_TEMPLATE,
         f"story:{page.pk}:{state}:{hostname}:{port}:{locale_key()}",
         story,
-        tags=(*TAGS, f"page:{page.pk}"),
+        tags=("site", f"page:{page.pk}"),
     )
 
 

@@ -49,4 +49,6 @@ def social_meta(context: Any) -> SocialMeta:
     side = "read" if access.can_read else "preview"
     key = f"meta:{page.pk}:{side}:{hostname}:{port}:{request.path}:{locale_key()}"
     # Nothing changes a kept SocialMeta: the page only prints it.
-    return pagecache.memoize(key, ["listing", "site", f"page:{page.pk}"], build, immutable=True)
+    # What it shows besides the story is the site's (publisher, policy pages, authors,
+    # sections, photos): a publish elsewhere leaves it alone.
+    return pagecache.memoize(key, ["site", f"page:{page.pk}"], build, immutable=True)

@@ -13,7 +13,7 @@ from masthead.publishing import actions
 from masthead.publishing.factories import ArticlePageFactory, LivePageFactory, PhotoFactory
 from masthead.publishing.listings import live_articles
 from masthead.publishing.models import CoverageStatus
-from masthead.publishing.templatetags.card_tags import article_card
+from masthead.publishing.templatetags.card_tags import TEMPLATE, article_card
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +215,113 @@ def test_a_preview_shows_its_draft_and_leaves_the_kept_story_alone(
     live = client.get(story.url).content.decode()
     assert "An unpublished paragraph." not in live
     assert "Draft headline nobody may see yet" not in live
+
+
+# --- What a publish elsewhere leaves alone, and what a linked page's change reaches ----
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The templates kept parts are built from, in order, and the article rows looked up
+    by address (``route:<path>``), from here on."""
+    from masthead.publishing.models import ArticlePageQuerySet
+    from masthead.publishing.templatetags import card_tags
+
+    built: list[str] = []
+    render = card_tags.render_to_string
+    for_page = ArticlePageQuerySet.for_page
+
+    def recording_render(template: str, context: Any = None) -> str:
+        article = (context or {}).get("article") if isinstance(context, dict) else None
+        built.append(f"{template}:{article.pk}" if article is not None else template)
+        return render(template, context)
+
+    def recording_for_page(self: Any, *, url_path: str) -> Any:
+        built.append(f"route:{url_path}")
+        return for_page(self, url_path=url_path)
+
+    monkeypatch.setattr(card_tags, "render_to_string", recording_render)
+    monkeypatch.setattr(ArticlePageQuerySet, "for_page", recording_for_page)
+    return built
+
+
+def test_a_publish_elsewhere_leaves_the_kept_story_and_cards_alone(
+    client: Client, story: Any, home: Any, section: Any, page_cache_off: Any, renders: list[str]
+) -> None:
+    neighbour = ArticlePageFactory(parent=home, title="Ferry resumes", section=section)
+    client.get(story.url)
+    client.get(neighbour.url)
+    renders.clear()
+
+    ArticlePageFactory(parent=home, title="Port reopens", section=section)
+    body = client.get(story.url).content.decode()
+
+    assert "Grain ships leave Odesa" in _story_html(body)
+    # The related list changed, so it is built again, from the cards it already had.
+    assert "components/related_stories.html" in renders
+    assert "components/article_story.html" not in renders
+    assert f"route:{story.url_path}" not in renders
+    assert f"{TEMPLATE}:{neighbour.pk}" not in renders
+    assert "Port reopens" in body
+
+
+def test_a_list_names_listing_not_each_card(client: Client, story: Any) -> None:
+    """Every change of a card's story bumps ``listing`` too, which the list names: its
+    keys stay three, however many cards it shows (a draft or a live update, which leave
+    cards alone, leave the list cached: ``test_pagecache``)."""
+    response = client.get("/")
+    assert "Grain ships leave Odesa" in response.content.decode()
+    keys = response["Surrogate-Key"].split()
+    assert "masthead/listing" in keys
+    assert not [key for key in keys if key.startswith("masthead/published:")]
+
+
+def _link(target: Any, text: str) -> str:
+    return f'<a linktype="page" id="{target.pk}">{text}</a>'
+
+
+def test_a_linked_page_reaches_the_kept_story(
+    client: Client, home: Any, page_cache_off: Any, renders: list[str]
+) -> None:
+    from masthead.publishing.models import ArticleNote
+
+    timeline = ArticlePageFactory(parent=home, title="The timeline", slug="timeline")
+    explainer = ArticlePageFactory(parent=home, title="The explainer", slug="explainer")
+    archive = ArticlePageFactory(parent=home, title="The archive", slug="archive")
+    story = ArticlePageFactory(
+        parent=home,
+        title="Grain ships leave Odesa",
+        body=[
+            {"type": "paragraph", "value": f"<p>See {_link(timeline, 'the timeline')}.</p>"},
+            {"type": "read_also", "value": {"article": explainer.pk, "label": "Read also"}},
+        ],
+    )
+    ArticleNote.objects.create(page=story, text=f"<p>Moved from {_link(archive, 'here')}.</p>")
+    first = _story_html(client.get(story.url).content.decode())
+    assert 'href="/timeline/"' in first and "The explainer" in first
+    assert 'href="/archive/"' in first
+
+    # A draft of a linked page changes nothing readers see: the story stays kept.
+    explainer.title = "A draft title"
+    explainer.save_revision()
+    renders.clear()
+    assert _story_html(client.get(story.url).content.decode()) == first
+    assert "components/article_story.html" not in renders
+
+    # Renamed in rich text, retitled in "read also", renamed in a note's text.
+    timeline.slug = "full-timeline"
+    timeline.save_revision().publish()
+    html = _story_html(client.get(story.url).content.decode())
+    assert 'href="/full-timeline/"' in html and 'href="/timeline/"' not in html
+
+    explainer.title = "The explainer, updated"
+    explainer.save_revision().publish()
+    assert "The explainer, updated" in _story_html(client.get(story.url).content.decode())
+
+    archive.slug = "old-archive"
+    archive.save_revision().publish()
+    assert 'href="/old-archive/"' in _story_html(client.get(story.url).content.decode())
+
+    # An unpublished story is no longer offered to read.
+    explainer.unpublish()
+    assert "The explainer" not in _story_html(client.get(story.url).content.decode())
