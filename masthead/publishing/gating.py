@@ -7,7 +7,9 @@ page and the structured data use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
@@ -24,7 +26,15 @@ class ArticleAccess:
     can_read: bool
     reader: Reader
     meter: MeterDecision | None = None
-    blocks: list[Any] = field(default_factory=list)
+    # What ``blocks`` is made from, asked only when something shows the body: a story
+    # whose HTML is kept (``card_tags.article_story``) never does, and parsing a body
+    # looks up the photos and pages its blocks point at.
+    body: Callable[[], list[Any]] = field(default=list, repr=False)
+
+    @cached_property
+    def blocks(self) -> list[Any]:
+        """The blocks this reader may read: the whole body, or the free preview."""
+        return self.body()
 
     @property
     def via_meter(self) -> bool:
@@ -44,8 +54,12 @@ def article_access(request: HttpRequest | None, article: ArticlePage) -> Article
     """
     reader = current_reader(request) if request is not None else ANONYMOUS
     if article.can_be_read_by(reader):
-        return ArticleAccess(can_read=True, reader=reader, blocks=list(article.body))
+        return ArticleAccess(can_read=True, reader=reader, body=lambda: list(article.body))
     meter = use_meter(request, reader, page_id=article.pk) if request is not None else None
     if meter is not None and meter.granted:
-        return ArticleAccess(can_read=True, reader=reader, meter=meter, blocks=list(article.body))
-    return ArticleAccess(can_read=False, reader=reader, meter=meter, blocks=article.free_preview)
+        return ArticleAccess(
+            can_read=True, reader=reader, meter=meter, body=lambda: list(article.body)
+        )
+    return ArticleAccess(
+        can_read=False, reader=reader, meter=meter, body=lambda: article.free_preview
+    )

@@ -584,7 +584,11 @@ def related_in_section(site: Site | None, section_id: int) -> list[ArticlePage]:
         )
 
     key = f"related:{site.pk if site is not None else 'all'}:{section_id}"
-    return pagecache.memoize(key, ["listing"], build)
+    # Kept in the worker's memory too: after a publish every story of the section builds
+    # its "Related" HTML again from this list, and unpickling it each time cost more than
+    # the HTML. Nothing changes it: ``related_to`` slices a new list, and the cards only
+    # read their story (``card_tags.related_stories``).
+    return pagecache.memoize(key, ["listing"], build, immutable=True)
 
 
 def related_to(site: Site | None, article: ArticlePage) -> list[ArticlePage]:
@@ -629,7 +633,9 @@ def article_page_context(
         # the template asks (it calls a callable): not when the story's HTML is kept.
         "notes": (lambda: article.published_notes) if access.can_read else [],
         "access": access,
-        "body_blocks": access.blocks,
+        # Parsed only if the template renders the body (it calls a callable): not when
+        # the story's HTML is kept.
+        "body_blocks": lambda: access.blocks,
         "paywall": paywall,
     }
 
