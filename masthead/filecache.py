@@ -5,8 +5,9 @@ more than ``MAX_ENTRIES`` files. The page cache writes a memo each time a kept p
 checked again after a change, so after a publish every write paid for a folder of
 thousands of files: about 3-8 ms each, most of an uncached page's time after a publish.
 This one counts the files on its first write and then once every ``MAX_ENTRIES / 100``
-writes, culling exactly as Django's does; the folder may hold that many files more than
-``MAX_ENTRIES`` per process between two counts.
+writes, culling exactly as Django's does. Between two counts the folder may hold that
+many files more than ``MAX_ENTRIES`` per thread that writes (Django keeps a cache backend
+per thread; ``masthead serve`` runs one per worker).
 """
 
 from __future__ import annotations

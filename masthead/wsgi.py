@@ -23,4 +23,5 @@ application = CachedApplication(django_application)
 # Freezing them leaves the collector only what requests create; an uncached page costs
 # about a tenth less (docs/operations/page-cache.md).
 get_resolver().url_patterns  # noqa: B018 - imports every view module now, before the freeze
+gc.collect()  # what start-up left as garbage goes first, not frozen for good
 gc.freeze()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.embeds import embeds
 from wagtail.embeds.blocks import EmbedBlock
+from wagtail.embeds.exceptions import EmbedException
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from masthead.cachetags import depends_on
+from masthead.cachetags import depends_on, valid_until
 
 from .richtext_cache import CachedRichTextBlock, page_link_tags
 
@@ -75,6 +79,29 @@ class PullQuoteBlock(blocks.StructBlock):
         template = "blocks/pull_quote.html"
 
 
+# A provider that could not be reached is asked again after this long: a story or a live
+# update kept as HTML shows only the link to the original until then.
+EMBED_RETRY_SECONDS = 300
+
+
+def embed_html(url: str) -> str:
+    """``{% embed url %}``'s HTML, and how long HTML that shows it may be kept.
+
+    The story and live updates are kept as HTML until they change (``card_tags``), not
+    until the next publish: a provider that failed once would stay empty there, and a
+    provider's own HTML past its cache age (signed thumbnail addresses) would stay stale.
+    So what shows an embed is kept until the embed's ``cache_until`` at most, and a few
+    minutes when the provider failed.
+    """
+    try:
+        embed = embeds.get_embed(url)
+    except EmbedException:
+        valid_until(time.time() + EMBED_RETRY_SECONDS)
+        return ""
+    valid_until(embed.cache_until)
+    return render_to_string("wagtailembeds/embed_frontend.html", {"embed": embed})
+
+
 class CaptionedEmbedBlock(blocks.StructBlock):
     """A third-party embed (social post, map, chart) with an optional caption."""
 
@@ -84,6 +111,14 @@ class CaptionedEmbedBlock(blocks.StructBlock):
     class Meta:
         icon = "media"
         template = "blocks/embed.html"
+
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        context = super().get_context(value, parent_context)
+        chosen = value.get("embed")
+        context["embed_html"] = embed_html(chosen.url) if chosen else ""
+        return context
 
 
 class ReadAlsoBlock(blocks.StructBlock):

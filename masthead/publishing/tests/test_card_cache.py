@@ -325,3 +325,44 @@ def test_a_linked_page_reaches_the_kept_story(
     # An unpublished story is no longer offered to read.
     explainer.unpublish()
     assert "The explainer" not in _story_html(client.get(story.url).content.decode())
+
+
+def test_a_kept_story_asks_a_failed_embed_provider_again(
+    home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An embed that failed is not kept empty until the story's next edit, and one that
+    succeeded is kept no longer than the provider's own cache age."""
+    import time
+
+    from django.utils import timezone
+    from wagtail.embeds.exceptions import EmbedNotFoundException
+    from wagtail.embeds.models import Embed
+
+    from masthead.cachetags import collecting
+    from masthead.publishing import blocks
+
+    url = "https://social.example/post/1234"
+    story = ArticlePageFactory(
+        parent=home, body=[{"type": "embed", "value": {"embed": url, "caption": "The post"}}]
+    )
+
+    def unreachable(asked: str, *args: Any) -> Any:
+        raise EmbedNotFoundException(asked)
+
+    monkeypatch.setattr(blocks.embeds, "get_embed", unreachable)
+    with collecting() as failed:
+        html = str(story.body[0].render())
+    assert "<iframe" not in html and f'href="{url}"' in html  # the link to the original
+    assert failed.valid_until is not None
+    assert failed.valid_until <= time.time() + blocks.EMBED_RETRY_SECONDS
+
+    expires = timezone.now() + timedelta(days=1)
+    found = Embed(
+        url=url, type="rich", html="<iframe src='https://social.example/e/1234'></iframe>"
+    )
+    found.cache_until = expires
+    monkeypatch.setattr(blocks.embeds, "get_embed", lambda asked, *args: found)
+    with collecting() as shown:
+        html = str(story.body[0].render())
+    assert "https://social.example/e/1234" in html
+    assert shown.valid_until == expires.timestamp()
