@@ -12,7 +12,6 @@ per thread; ``masthead serve`` runs one per worker).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from django.core.cache.backends import filebased
@@ -22,15 +21,14 @@ COUNTS_PER_MAX_ENTRIES = 100
 
 
 class FileBasedCache(filebased.FileBasedCache):
+    # No lock: Django gives each thread its own instance (``django.core.cache.caches``).
     def __init__(self, dir: str, params: dict[str, Any]) -> None:
         super().__init__(dir, params)
         self._writes_before_count = 0
-        self._count_lock = threading.Lock()
 
     def _cull(self) -> None:
-        with self._count_lock:
-            if self._writes_before_count > 0:
-                self._writes_before_count -= 1
-                return
-            self._writes_before_count = max(0, self._max_entries // COUNTS_PER_MAX_ENTRIES - 1)
+        if self._writes_before_count > 0:
+            self._writes_before_count -= 1
+            return
+        self._writes_before_count = max(0, self._max_entries // COUNTS_PER_MAX_ENTRIES - 1)
         super()._cull()  # type: ignore[misc]  # Django's private method, kept as is

@@ -4,15 +4,17 @@ A listing page shows dozens of cards (the home page about thirty), every page sh
 News Feed's entries, and rendering one through Django's templates costs about as much as
 a database query: on a page-cache miss they were most of a page's time. Each shows only
 its story or person and the site (the includes were ``only``: nothing of the reader, the
-request or the page around it), so its HTML is the same wherever it appears. A card is
-memoized under its story's ``published:<id>``, which every edit, publish, unpublish or
-deletion of the story bumps (not a draft nor a live update), and ``site``, which every
-move of a page and every change of an author, a tag or a photo bumps
+request or the page around it), so its HTML is the same wherever it appears.
+
+A card is memoized under its story's ``published:<id>``, which every edit, publish,
+unpublish or deletion of the story bumps (not a draft nor a live update), and ``site``,
+which every move of a page and every change of an author, a tag or a photo bumps
 (``publishing.invalidation``); the story itself under its ``page:<id>`` and ``site``.
-Pages either links to add their own tags as it renders
-(``richtext_cache.page_link_tags``). A publish elsewhere leaves them alone. Lists (related stories, the News Feed beside a story) are memoized
-under ``listing``, which every publish bumps. What changes by the clock (a "Breaking"
-label, a date shown only when it is not today) sets how long the HTML may be kept.
+The pages either links to add their own tags as it renders
+(``richtext_cache.page_link_tags``), so a publish elsewhere leaves both alone. Lists
+(related stories, the News Feed beside a story) are memoized under ``listing``, which
+every publish bumps. What changes by the clock (a "Breaking" label, a date shown only
+when it is not today) sets how long the HTML may be kept.
 """
 
 from __future__ import annotations
