@@ -276,7 +276,9 @@ MEMO_SECONDS = 7 * 86400
 # Immutable values (rendered HTML, numbers) are also kept in this process's memory, so a
 # render that uses dozens of them (the cards of a listing, the text blocks of a story)
 # reads the shared store once, not once per part. Objects that readers could change
-# (model instances) always come from the shared store, fresh for each request.
+# (model instances) are kept as their pickle and unpickled afresh for each use: each
+# request still gets its own copy, without a file read and decompression each time
+# (a tenth of an uncached article's time went to reading its route that way).
 _LOCAL_TYPES = (str, bytes, int, float, bool)
 LOCAL_MEMO_ENTRIES = 4096
 LOCAL_MEMO_MAX_LENGTH = 64 * 1024
@@ -291,10 +293,23 @@ _render_generation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
+@dataclass(frozen=True)
+class _Pickled:
+    """A value readers could change, kept in this process as its pickle."""
+
+    data: bytes
+
+
 def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
     if not immutable and not isinstance(memo.value, _LOCAL_TYPES):
-        return
-    if isinstance(memo.value, (str, bytes)) and len(memo.value) > LOCAL_MEMO_MAX_LENGTH:
+        try:
+            data = pickle.dumps(memo.value, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - whatever the shared store took is enough
+            return
+        # A copy: the memo just stored or read keeps its value for the caller.
+        memo = _Memo(_Pickled(data), memo.tags, memo.versions, memo.generation, memo.valid_until)
+    value = memo.value.data if isinstance(memo.value, _Pickled) else memo.value
+    if isinstance(value, (str, bytes)) and len(value) > LOCAL_MEMO_MAX_LENGTH:
         return  # a long text is read from the shared store: memory stays bounded
     with _local_lock:
         _local_memos[cache_key] = memo
@@ -359,6 +374,8 @@ def memoize(
         if local is not None and _usable(local, gen, now):
             local.generation = gen  # checked: this process's copy only
             note(local.tags, local.valid_until)
+            if isinstance(local.value, _Pickled):
+                return pickle.loads(local.value.data)  # noqa: S301 - pickled by this process
             return local.value
         memo = _read_memo(cache_key)
     except Exception:

@@ -246,7 +246,7 @@ MEDIA_URL = env.str("MASTHEAD_MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.str("MASTHEAD_MEDIA_ROOT", default=str(DATA_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "masthead.staticstorage.ManifestStaticFilesStorage"},
 }
 # A file missing from the manifest but present in STATIC_ROOT (collected by an
 # older release) is served under its plain name instead of failing the page.

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import brotli
 import pytest
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
+from django.templatetags.static import static
 from django.test import Client, override_settings
 
 THEME_STATIC = Path(__file__).resolve().parent.parent / "theme" / "static"
@@ -30,7 +32,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         STATICFILES_FINDERS=["django.contrib.staticfiles.finders.FileSystemFinder"],
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+            "staticfiles": {"BACKEND": "masthead.staticstorage.ManifestStaticFilesStorage"},
         },
     ):
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -88,3 +90,36 @@ def test_an_unhashed_name_is_served_but_not_cached_forever(collected):
     assert response.status_code == 200
     assert response["Content-Encoding"] == "br"
     assert "immutable" not in response["Cache-Control"]
+
+
+def test_a_page_names_each_file_by_its_hash_and_works_it_out_once(collected, monkeypatch):
+    hashed = "/static/" + hashed_name(collected, STYLESHEET)
+    assert static(STYLESHEET) == hashed
+    lookups: list[str] = []
+    stored_name = staticfiles_storage.stored_name
+    monkeypatch.setattr(
+        staticfiles_storage, "stored_name", lambda name: lookups.append(name) or stored_name(name)
+    )
+    assert [static(STYLESHEET) for _ in range(3)] == [hashed] * 3
+    assert lookups == []  # the manifest was read for the first page only
+
+
+def test_with_debug_on_a_page_names_the_file_as_it_is_in_the_source(collected, settings):
+    assert static(STYLESHEET) == "/static/" + hashed_name(collected, STYLESHEET)
+    settings.DEBUG = True
+    assert static(STYLESHEET) == "/static/" + STYLESHEET
+
+
+def test_collecting_again_forgets_the_addresses_worked_out(collected, tmp_path):
+    stylesheet = tmp_path / "masthead" / "css" / "site.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text((THEME_STATIC / STYLESHEET).read_text() + "\nbody { color: red; }\n")
+    before = static(STYLESHEET)
+    with override_settings(STATICFILES_DIRS=[str(tmp_path)]):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        after = static(STYLESHEET)
+    assert after != before
+    assert after == "/static/" + hashed_name(collected, STYLESHEET)
+    # The theme's own file again, for the other tests of this module.
+    with override_settings(STATICFILES_DIRS=[str(THEME_STATIC)]):
+        call_command("collectstatic", interactive=False, verbosity=0)

@@ -209,9 +209,10 @@ def article_story(context: template.Context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def news_feed_sidebar(context: template.Context, article: Any) -> SafeString:
-    """The News Feed's first briefs beside a story, with their "Show More" link, memoized.
+    """The News Feed beside a story: its heading, first briefs and "Show More" link.
 
-    Every story but a brief among them shows the same HTML, kept once.
+    Every story but a brief among them shows the same HTML, kept once, links and all
+    (working out an address costs as much as a dozen template tags).
     """
     from django.urls import reverse
 
@@ -220,8 +221,8 @@ def news_feed_sidebar(context: template.Context, article: Any) -> SafeString:
     site = _site_of(context, article)
     shown = article if article.is_brief else None
     return memoized_html(
-        "components/listing_batch.html",
-        f"feed-beside-html:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{locale_key()}",
+        "components/news_feed_beside.html",
+        f"feed-beside:{getattr(site, 'pk', '')}:{getattr(shown, 'pk', '')}:{locale_key()}",
         lambda: {
             "batch": news_feed_beside(site, shown),
             "more_url": reverse("publishing:news_feed"),

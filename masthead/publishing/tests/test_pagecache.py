@@ -1003,6 +1003,34 @@ def test_values_a_reader_could_change_come_fresh_for_each_use(db):
     assert pagecache.memoize("directory", ["site"], lambda: ["rebuilt"]) == ["Mira"]
 
 
+def test_values_a_reader_could_change_are_kept_in_the_process_as_their_pickle(db, monkeypatch):
+    """Each use unpickles its own copy, without reading the shared store."""
+    pagecache.memoize("directory", ["site"], lambda: ["Mira"])
+    token = pagecache._render_generation.set(pagecache.generation())
+    reads = _count_shared_reads(monkeypatch)
+    try:
+        first = pagecache.memoize("directory", ["site"], lambda: ["rebuilt"])
+        first.append("someone else's")
+        second = pagecache.memoize("directory", ["site"], lambda: ["rebuilt"])
+    finally:
+        pagecache._render_generation.reset(token)
+    assert (first, second) == (["Mira", "someone else's"], ["Mira"])
+    assert reads == []
+
+
+def test_a_value_that_cannot_be_pickled_is_built_each_time(db):
+    calls: list[int] = []
+
+    def build() -> Any:
+        calls.append(1)
+        return lambda: "a closure cannot be pickled"
+
+    pagecache.memoize("unpicklable", ["site"], build)
+    pagecache.memoize("unpicklable", ["site"], build)
+    assert len(calls) == 2
+    assert pagecache._local_memos == {}
+
+
 def test_values_declared_immutable_are_kept_in_the_process(db, monkeypatch):
     keys = (("a", 1), ("b", 2))
     assert pagecache.memoize("keys", ["listing"], lambda: keys, immutable=True) == keys
