@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -34,14 +35,25 @@ _LOCAL_MAX = 20_000
 # cookie's signature costs more than serving the page, so a cookie seen before is looked
 # up here; the changes token (read at most every MASTHEAD_PAGE_CACHE_CHECK_MS) retires them.
 _local: dict[str, tuple[str, float, str]] = {}
-_seen: dict[str, Any] = {"changes": "", "at": -1e9}
+# "every": how long a token read stays current, copied from the settings at each read
+# (a lazy settings lookup on every signed-in member's hit was a tenth of its cost).
+_seen: dict[str, Any] = {"changes": "", "at": -1e9, "every": 0.0}
 
 
 def _changes_token() -> str:
     now = time.monotonic()
-    if now - _seen["at"] >= settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000:
-        _seen.update(changes=str(cache.get(_CHANGES_KEY, "")), at=now)
+    if now - _seen["at"] >= _seen["every"]:
+        _seen.update(
+            changes=str(cache.get(_CHANGES_KEY, "")),
+            at=now,
+            every=settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000,
+        )
     return str(_seen["changes"])
+
+
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "MASTHEAD_PAGE_CACHE_CHECK_MS":
+        _seen.update(at=-1e9)  # read afresh, with the new interval
 
 
 def variant_for_cookie(cookie_value: str) -> str:
@@ -137,7 +149,7 @@ def _changed() -> None:
 def reset() -> None:
     """Forget this process's copies (tests)."""
     _local.clear()
-    _seen.update(changes="", at=-1e9)
+    _seen.update(changes="", at=-1e9, every=0.0)
 
 
 def _membership_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -160,3 +172,4 @@ def connect() -> None:
         signal.connect(_membership_changed, sender=Membership, dispatch_uid=f"mv-ms-{name}")
         signal.connect(_member_changed, sender=Member, dispatch_uid=f"mv-m-{name}")
         signal.connect(_tier_changed, sender=Tier, dispatch_uid=f"mv-t-{name}")
+    setting_changed.connect(_setting_changed, dispatch_uid="mv-settings")

@@ -104,6 +104,7 @@ class _HitSettings:
         self.forwarded_host = False
         self.forwarded_port = False
         self.script_name: str | None = None
+        self.raw_names: tuple[str, ...] = ()
 
     def load(self) -> _HitSettings:
         self.enabled = bool(settings.MASTHEAD_PAGE_CACHE)
@@ -112,8 +113,37 @@ class _HitSettings:
         self.forwarded_host = settings.USE_X_FORWARDED_HOST
         self.forwarded_port = settings.USE_X_FORWARDED_PORT
         self.script_name = settings.FORCE_SCRIPT_NAME
+        # What a raw request is remembered by (``_raw_request``): whatever the key and the
+        # codings are worked out from, and the headers that send a request the long way.
+        names = [*_RAW_NAMES]
+        if self.proxy_ssl_header:
+            names.append(self.proxy_ssl_header[0])
+        if self.forwarded_host:
+            names.append("HTTP_X_FORWARDED_HOST")
+        if self.forwarded_port:
+            names.append("HTTP_X_FORWARDED_PORT")
+        self.raw_names = tuple(names)
         self.loaded = True
         return self
+
+
+_RAW_NAMES = (
+    "REQUEST_METHOD",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_ACCEPT_ENCODING",
+    # Absent from every request in the index: one that has any goes the long way.
+    "HTTP_COOKIE",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_AUTHORIZATION",
+    "SCRIPT_NAME",
+    "SCRIPT_URL",
+    "REDIRECT_URL",
+)
 
 
 _hit_settings = _HitSettings()
@@ -127,6 +157,8 @@ def _setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in _HitSettings.NAMES:
         _hit_settings.loaded = False
         _hot_requests.clear()  # the same raw request may now have another key
+    if setting in ("SESSION_COOKIE_NAME", "MASTHEAD_MEMBER_COOKIE"):
+        _member_cookie_in.cache_clear()
 
 
 setting_changed.connect(_setting_changed)
@@ -731,6 +763,43 @@ def parse_cookies(header: str) -> dict[str, str]:
     return parse_cookie(header) if header else {}
 
 
+def variant_for_cookie_header(header: str) -> str | None:
+    """``variant_for_cookies`` of the cookies in a ``Cookie`` header.
+
+    A reader sends the same header with every request, and reading it is most of the
+    work of a signed-in member's hit: what it says is remembered per header.
+    """
+    if not header:
+        return "anonymous"
+    member_cookie = (
+        _member_cookie_in(header)
+        if len(header) <= _MAX_REMEMBERED_COOKIE_HEADER
+        else _member_cookie_in.__wrapped__(header)
+    )
+    if member_cookie is None:
+        return None
+    if not member_cookie:
+        return "anonymous"
+    from masthead.membership.variants import variant_for_cookie
+
+    return variant_for_cookie(member_cookie)
+
+
+# Longer headers are read each time: memory stays bounded whatever readers send.
+_MAX_REMEMBERED_COOKIE_HEADER = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def _member_cookie_in(header: str) -> str | None:
+    """The member cookie in a ``Cookie`` header ("" if none), None when the request must
+    bypass the cache (``variant_for_cookies``)."""
+    cookies = parse_cookies(header)
+    for name in _bypass_cookie_names():
+        if name in cookies:
+            return None
+    return cookies.get(settings.MASTHEAD_MEMBER_COOKIE) or ""
+
+
 def variant_for_cookies(cookies: dict[str, str]) -> str | None:
     """The access variant of a request with these cookies; None when it must bypass.
 
@@ -809,7 +878,7 @@ def lookup(
     query = normalised_query(query_string)
     if query is None:
         return None
-    variant = variant_for_cookies(parse_cookies(cookie_header)) if cookie_header else "anonymous"
+    variant = variant_for_cookie_header(cookie_header)
     if variant is None:
         return None
     key = cache_key(scheme, host, path, query, variant)
@@ -1008,7 +1077,7 @@ class PageCacheMiddleware:
             )
             if hit is not None:
                 return _response_from_hit(hit)
-            variant = variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+            variant = variant_for_cookie_header(request.META.get("HTTP_COOKIE", ""))
             gen = generation()
         except Exception:
             # The shared store is out of reach: serve uncached rather than fail, and stop
@@ -1063,8 +1132,8 @@ class PageCacheMiddleware:
         the variant of the reader it was rendered for and of the request's cookies now
         (access may have changed during the render). The entry kept, if any."""
         query = normalised_query(request.META.get("QUERY_STRING", ""))
-        if variant != _rendered_variant(request) or variant != variant_for_cookies(
-            parse_cookies(request.META.get("HTTP_COOKIE", ""))
+        if variant != _rendered_variant(request) or variant != variant_for_cookie_header(
+            request.META.get("HTTP_COOKIE", "")
         ):
             return None
         metered = getattr(request, "_masthead_meter", None)
@@ -1181,7 +1250,7 @@ def _rendered_variant(request: HttpRequest) -> str | None:
     if the page asked); the cookie's variant when it never asked."""
     reader = getattr(request, "reader", None)
     if reader is None or getattr(reader, "_wrapped", None) is empty:
-        return variant_for_cookies(parse_cookies(request.META.get("HTTP_COOKIE", "")))
+        return variant_for_cookie_header(request.META.get("HTTP_COOKIE", ""))
     return str(reader.variant) if reader.kind != "staff" else None
 
 
@@ -1236,14 +1305,15 @@ class CachedApplication:
         self.application = application
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not _settings().enabled:
+        conf = _hit_settings if _hit_settings.loaded else _hit_settings.load()
+        if not conf.enabled:
             return self.application(environ, start_response)
-        raw: tuple[str, ...] | None = None
+        raw: tuple[str | None, ...] | None = None
         rep: Representation | None = None
         hit: Hit | None = None
         try:
-            raw = _raw_request(environ)
-            rep = _hot_answer(raw) if raw is not None else None
+            raw = tuple(map(environ.get, conf.raw_names))
+            rep = _hot_answer(raw, conf)
             if rep is None:
                 hit = lookup(
                     method=environ.get("REQUEST_METHOD", "GET"),
@@ -1270,48 +1340,52 @@ class CachedApplication:
             start_response("304 Not Modified", hit.headers)
             return [b""]
         if raw is not None and hit.entry is not None and _hot_entry(hit.entry):
-            if len(_hot_requests) >= _HOT_REQUESTS:
-                _hot_requests.clear()  # a flood of distinct requests only costs re-parsing
-            _hot_requests[raw] = (hit.key, hit.codings)
+            member_cookie = _plain_request(environ, conf)
+            if member_cookie is not None:
+                if len(_hot_requests) >= _HOT_REQUESTS:
+                    _hot_requests.clear()  # a flood of distinct requests only costs re-parsing
+                _hot_requests[raw] = (hit.key, hit.codings, member_cookie, hit.entry.variant)
         length = ("Content-Length", str(hit.content_length))
         start_response(f"{hit.status} OK", [*hit.headers, length])
         return [hit.body]
 
 
-# A raw request (``_raw_request``) answered before → its cache key and accepted codings.
-# Only the parsing is skipped: every answer still comes from the store and is checked
-# as ``lookup`` checks it, so an index entry can never outlive what it points to.
-_hot_requests: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+# A raw request answered before (the environ's values of ``_HitSettings.raw_names``) →
+# its cache key, accepted codings, member cookie ("" for none) and access variant. Only
+# the parsing is skipped: every answer still comes from the store and is checked as
+# ``lookup`` checks it, and a member's variant is checked again, so an index entry can
+# never outlive what it points to. Its values are taken as sent, not normalised: two
+# spellings of one request are two index entries for the same answer.
+_hot_requests: dict[tuple[str | None, ...], tuple[str, tuple[str, ...], str, str]] = {}
 _HOT_REQUESTS = 4096
 
 
-def _raw_request(environ: dict[str, Any]) -> tuple[str, ...] | None:
-    """What decides the answer to a plain GET, as sent; None for any other request.
+def _plain_request(environ: dict[str, Any], conf: _HitSettings) -> str | None:
+    """The member cookie of a request whose answer holds for every request sent alike
+    ("" for none), or None for a request that needs ``lookup``'s whole work each time.
 
-    A cookie (a member, staff), a validator or credentials need ``lookup``'s whole work;
-    so does a path mounted under a script name, whose key ``_path`` builds. An overlong
-    ``Accept-Encoding`` is not remembered (as in ``accepted_codings``): the index stays
-    small whatever clients send.
+    A validator or credentials need it, as do staff (a session cookie) and readers with
+    a flash message; so does a path mounted under a script name, whose key ``_path``
+    builds. An overlong ``Accept-Encoding`` or ``Cookie`` is not remembered (as in
+    ``accepted_codings``): the index stays small whatever clients send.
     """
     if (
         environ.get("REQUEST_METHOD") != "GET"
         or len(environ.get("HTTP_ACCEPT_ENCODING", "")) > _MAX_REMEMBERED_HEADER
-        or "HTTP_COOKIE" in environ
         or "HTTP_IF_NONE_MATCH" in environ
         or "HTTP_AUTHORIZATION" in environ
         or environ.get("SCRIPT_NAME")
         or "SCRIPT_URL" in environ
         or "REDIRECT_URL" in environ
-        or _hit_settings.script_name is not None
+        or conf.script_name is not None
     ):
         return None
-    return (
-        _scheme(environ),
-        _host(environ),
-        environ.get("PATH_INFO", "/"),
-        environ.get("QUERY_STRING", ""),
-        environ.get("HTTP_ACCEPT_ENCODING", ""),
-    )
+    cookie_header = environ.get("HTTP_COOKIE", "")
+    if not cookie_header:
+        return ""
+    if len(cookie_header) > _MAX_REMEMBERED_COOKIE_HEADER:
+        return None
+    return _member_cookie_in(cookie_header)
 
 
 def _hot_entry(entry: Entry) -> bool:
@@ -1320,23 +1394,32 @@ def _hot_entry(entry: Entry) -> bool:
     return entry.status == 200 and entry.meter_page is None and not entry.self_checked
 
 
-def _hot_answer(raw: tuple[str, ...]) -> Representation | None:
+def _hot_answer(raw: tuple[str | None, ...], conf: _HitSettings) -> Representation | None:
     """The answer to a request in the index, if its entry is kept and current.
 
-    The generation check is ``_valid_entry``'s cheap half; when the generation moved,
-    the full lookup checks the entry's versions (and puts it back here).
+    The generation check is ``_valid_entry``'s cheap half (``generation(fresh=False)``,
+    written out: this is every cached page's path); when the generation moved, the full
+    lookup checks the entry's versions (and puts it back here).
     """
     found = _hot_requests.get(raw)
     if found is None:
         return None
-    key, codings = found
-    entry = store().get(key)
-    if (
-        entry is None
-        or not _hot_entry(entry)
-        or (entry.valid_until is not None and time.time() >= entry.valid_until)
-        or entry.checked_generation != generation(fresh=False)
-    ):
+    key, codings, member_cookie, variant = found
+    if member_cookie:
+        from masthead.membership.variants import variant_for_cookie
+
+        if variant_for_cookie(member_cookie) != variant:
+            return None  # the member's access changed: ``lookup`` finds the new key
+    entry = (_store if _store is not None else store()).get(key)
+    if entry is None or entry.status != 200 or entry.meter_page is not None:
+        return None
+    if entry.valid_until is not None and time.time() >= entry.valid_until:
+        return None
+    if time.monotonic() - _seen["at"] < conf.check_seconds:
+        current = _seen["generation"]
+    else:
+        current = generation()
+    if entry.checked_generation != current or entry.self_checked:
         return None
     return entry.representation(codings)
 

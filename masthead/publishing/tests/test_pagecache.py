@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.http import HttpResponse
@@ -663,6 +664,51 @@ def test_the_wsgi_wrapper_passes_staff_through(newsroom):
     _wsgi_get(app, path, HTTP_COOKIE="sessionid=abc")
     _wsgi_get(app, path, REQUEST_METHOD="POST")
     assert len(calls) == 2
+
+
+def _member_cookie_header(member: Any) -> str:
+    from masthead.membership import auth
+
+    response = HttpResponse()
+    auth.issue_member_cookie(response, member)
+    value = response.cookies[settings.MASTHEAD_MEMBER_COOKIE].value
+    return f"_ga=GA1.1.42; {settings.MASTHEAD_MEMBER_COOKIE}={value}"
+
+
+def test_the_wsgi_wrapper_answers_a_members_repeated_hits_and_sees_their_access_change(
+    home, supporter, make_member
+):
+    """A member's repeated request skips the parsing, never the check of their access."""
+    article = _gated(home, visibility=Visibility.PAID)
+    reader = make_member("wsgi-reader@example.org", comp=supporter)
+    cookie = _member_cookie_header(reader)
+    app = CachedApplication(WSGIHandler())
+    for _ in range(2):
+        status, headers, body = _wsgi_get(app, article.url, HTTP_COOKIE=cookie)
+        assert status == "200 OK" and SECRET in body.decode()
+    assert headers["Cache-Control"] == "private, no-cache"
+    assert any(value[2] for value in pagecache._hot_requests.values())  # remembered
+    calls = _stand_in_for_django(app)
+    assert SECRET in _wsgi_get(app, article.url, HTTP_COOKIE=cookie)[2].decode()
+    assert calls == []  # answered before Django
+    app.application = WSGIHandler()
+
+    member_actions.remove_comp(member=reader)
+    status, _, body = _wsgi_get(app, article.url, HTTP_COOKIE=cookie)
+    assert status == "200 OK" and SECRET not in body.decode()
+    # Another member's page is never served for this cookie, nor the anonymous one.
+    assert SECRET not in _wsgi_get(app, article.url)[2].decode()
+
+
+def test_the_wsgi_wrapper_never_remembers_staff_or_flash_messages(newsroom):
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    _wsgi_get(app, path)
+    pagecache._hot_requests.clear()
+    for cookie in ("sessionid=abc", "messages=xyz", "_ga=1; sessionid=abc"):
+        for _ in range(2):
+            _wsgi_get(app, path, HTTP_COOKIE=cookie)
+    assert pagecache._hot_requests == {}
 
 
 def test_a_cached_answer_is_the_same_as_a_rendered_one(client, newsroom, settings):
