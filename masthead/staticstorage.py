@@ -9,6 +9,7 @@ can keep each address it worked out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,11 @@ class ManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
                 self._addresses[key] = address
         return address
 
-    def post_process(self, *args: Any, **kwargs: Any) -> Any:
-        # collectstatic hashes the files anew: what was worked out before may be stale.
+    def post_process(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        # collectstatic hashes the files anew: what was worked out before, or while it
+        # ran, may be stale.
         self._addresses.clear()
-        return super().post_process(*args, **kwargs)
+        try:
+            yield from super().post_process(*args, **kwargs)
+        finally:
+            self._addresses.clear()

@@ -113,7 +113,7 @@ class _HitSettings:
         self.forwarded_host = settings.USE_X_FORWARDED_HOST
         self.forwarded_port = settings.USE_X_FORWARDED_PORT
         self.script_name = settings.FORCE_SCRIPT_NAME
-        # What a raw request is remembered by (``_raw_request``): whatever the key and the
+        # What a raw request is remembered by (``_hot_requests``): whatever the key and the
         # codings are worked out from, and the headers that send a request the long way.
         names = [*_RAW_NAMES]
         if self.proxy_ssl_header:
@@ -159,6 +159,7 @@ def _setting_changed(*, setting: str, **kwargs: Any) -> None:
         _hot_requests.clear()  # the same raw request may now have another key
     if setting in ("SESSION_COOKIE_NAME", "MASTHEAD_MEMBER_COOKIE"):
         _member_cookie_in.cache_clear()
+        _hot_requests.clear()  # a remembered Cookie header may now say something else
 
 
 setting_changed.connect(_setting_changed)
@@ -314,7 +315,13 @@ MEMO_SECONDS = 7 * 86400
 _LOCAL_TYPES = (str, bytes, int, float, bool)
 LOCAL_MEMO_ENTRIES = 4096
 LOCAL_MEMO_MAX_LENGTH = 64 * 1024
+# The texts and pickles kept, in all: the oldest go first beyond it.
+LOCAL_MEMO_BYTES = 32 * 1024 * 1024
 _local_memos: OrderedDict[str, _Memo] = OrderedDict()
+_local_sizes: dict[str, int] = {}
+_local_bytes = [0]
+# Keys whose pickle was too long to keep: not pickled again on every use.
+_too_long: set[str] = set()
 _local_lock = threading.Lock()
 
 # The generation read when the current page render began (``PageCacheMiddleware``). A
@@ -334,20 +341,32 @@ class _Pickled:
 
 def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
     if not immutable and not isinstance(memo.value, _LOCAL_TYPES):
+        if cache_key in _too_long:
+            return
         try:
             data = pickle.dumps(memo.value, pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - whatever the shared store took is enough
             return
+        if len(data) > LOCAL_MEMO_MAX_LENGTH:
+            with _local_lock:
+                if len(_too_long) >= LOCAL_MEMO_ENTRIES:
+                    _too_long.clear()
+                _too_long.add(cache_key)
+            return
         # A copy: the memo just stored or read keeps its value for the caller.
         memo = _Memo(_Pickled(data), memo.tags, memo.versions, memo.generation, memo.valid_until)
     value = memo.value.data if isinstance(memo.value, _Pickled) else memo.value
-    if isinstance(value, (str, bytes)) and len(value) > LOCAL_MEMO_MAX_LENGTH:
+    size = len(value) if isinstance(value, (str, bytes)) else 0
+    if size > LOCAL_MEMO_MAX_LENGTH:
         return  # a long text is read from the shared store: memory stays bounded
     with _local_lock:
+        _local_bytes[0] += size - _local_sizes.get(cache_key, 0)
+        _local_sizes[cache_key] = size
         _local_memos[cache_key] = memo
         _local_memos.move_to_end(cache_key)
-        while len(_local_memos) > LOCAL_MEMO_ENTRIES:
-            _local_memos.popitem(last=False)
+        while len(_local_memos) > LOCAL_MEMO_ENTRIES or _local_bytes[0] > LOCAL_MEMO_BYTES:
+            old_key, _old = _local_memos.popitem(last=False)
+            _local_bytes[0] -= _local_sizes.pop(old_key, 0)
 
 
 def _usable(memo: Any, gen: str, now: float) -> bool:
@@ -436,6 +455,7 @@ def memoize(
             # Nothing changed while it was built (see ``_new_versions``): safe to keep.
             memo = _Memo(value, all_tags, versions, gen, inner.valid_until)
             cache.set(cache_key, memo, timeout)
+            _too_long.discard(cache_key)  # a new value: it may be short enough now
             _keep_local(cache_key, memo, immutable=immutable)
     except Exception:
         logger.exception("The page cache could not keep %s", key)
@@ -711,6 +731,9 @@ def reset() -> None:
     _seen.update(generation="", at=-1e9)
     with _local_lock:
         _local_memos.clear()
+        _local_sizes.clear()
+        _local_bytes[0] = 0
+        _too_long.clear()
 
 
 # --- Keys and readers ------------------------------------------------------------
@@ -764,10 +787,14 @@ def parse_cookies(header: str) -> dict[str, str]:
 
 
 def variant_for_cookie_header(header: str) -> str | None:
-    """``variant_for_cookies`` of the cookies in a ``Cookie`` header.
+    """The access variant of a request with this ``Cookie`` header; None when it must
+    bypass the cache.
 
-    A reader sends the same header with every request, and reading it is most of the
-    work of a signed-in member's hit: what it says is remembered per header.
+    Staff (a session cookie) and readers with a pending flash message bypass the cache.
+    A member's variant comes from this process's memory or the shared store when it is
+    there (``membership.variants``). A reader sends the same header with every request,
+    and reading it was most of the work of a signed-in member's hit: what it says is
+    remembered per header.
     """
     if not header:
         return "anonymous"
@@ -792,30 +819,12 @@ _MAX_REMEMBERED_COOKIE_HEADER = 4096
 @functools.lru_cache(maxsize=4096)
 def _member_cookie_in(header: str) -> str | None:
     """The member cookie in a ``Cookie`` header ("" if none), None when the request must
-    bypass the cache (``variant_for_cookies``)."""
+    bypass the cache."""
     cookies = parse_cookies(header)
     for name in _bypass_cookie_names():
         if name in cookies:
             return None
     return cookies.get(settings.MASTHEAD_MEMBER_COOKIE) or ""
-
-
-def variant_for_cookies(cookies: dict[str, str]) -> str | None:
-    """The access variant of a request with these cookies; None when it must bypass.
-
-    Staff (a session cookie) and readers with a pending flash message bypass the cache.
-    A member's variant comes from the shared store when it is there
-    (``membership.variants``).
-    """
-    for name in _bypass_cookie_names():
-        if name in cookies:
-            return None
-    member_cookie = cookies.get(settings.MASTHEAD_MEMBER_COOKIE)
-    if not member_cookie:
-        return "anonymous"
-    from masthead.membership.variants import variant_for_cookie
-
-    return variant_for_cookie(member_cookie)
 
 
 # --- Serving hits ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import pickle
 from datetime import timedelta
 from typing import Any
 
@@ -689,8 +690,14 @@ def test_the_wsgi_wrapper_answers_a_members_repeated_hits_and_sees_their_access_
     assert headers["Cache-Control"] == "private, no-cache"
     assert any(value[2] for value in pagecache._hot_requests.values())  # remembered
     calls = _stand_in_for_django(app)
-    assert SECRET in _wsgi_get(app, article.url, HTTP_COOKIE=cookie)[2].decode()
-    assert calls == []  # answered before Django
+    lookups: list[Any] = []
+    lookup = pagecache.lookup
+    pagecache.lookup = lambda **kwargs: lookups.append(kwargs) or lookup(**kwargs)  # type: ignore[assignment]
+    try:
+        assert SECRET in _wsgi_get(app, article.url, HTTP_COOKIE=cookie)[2].decode()
+    finally:
+        pagecache.lookup = lookup  # type: ignore[assignment]
+    assert calls == [] and lookups == []  # answered from the index, before Django
     app.application = WSGIHandler()
 
     member_actions.remove_comp(member=reader)
@@ -700,15 +707,44 @@ def test_the_wsgi_wrapper_answers_a_members_repeated_hits_and_sees_their_access_
     assert SECRET not in _wsgi_get(app, article.url)[2].decode()
 
 
-def test_the_wsgi_wrapper_never_remembers_staff_or_flash_messages(newsroom):
+def test_a_remembered_members_request_with_a_staff_cookie_added_goes_to_django(
+    home, supporter, make_member
+):
+    article = _gated(home, visibility=Visibility.PAID)
+    cookie = _member_cookie_header(make_member("staff-too@example.org", comp=supporter))
+    app = CachedApplication(WSGIHandler())
+    for _ in range(2):
+        _wsgi_get(app, article.url, HTTP_COOKIE=cookie)
+    calls = _stand_in_for_django(app)
+    for extra in ("sessionid=abc", "messages=xyz"):
+        _wsgi_get(app, article.url, HTTP_COOKIE=f"{cookie}; {extra}")
+    assert len(calls) == 2
+
+
+def test_a_long_cookie_header_is_answered_but_not_remembered(newsroom):
     app = CachedApplication(WSGIHandler())
     path = newsroom["story"].url
     _wsgi_get(app, path)
-    pagecache._hot_requests.clear()
-    for cookie in ("sessionid=abc", "messages=xyz", "_ga=1; sessionid=abc"):
-        for _ in range(2):
-            _wsgi_get(app, path, HTTP_COOKIE=cookie)
-    assert pagecache._hot_requests == {}
+    calls = _stand_in_for_django(app)
+    long_cookie = "_ga=" + "x" * pagecache._MAX_REMEMBERED_COOKIE_HEADER
+    for _ in range(2):
+        assert _wsgi_get(app, path, HTTP_COOKIE=long_cookie)[0] == "200 OK"
+    assert not calls
+    assert all(
+        raw[pagecache._RAW_NAMES.index("HTTP_COOKIE")] != long_cookie
+        for raw in pagecache._hot_requests
+    )
+
+
+def test_renaming_the_session_cookie_forgets_what_cookie_headers_said(newsroom, settings):
+    app = CachedApplication(WSGIHandler())
+    path = newsroom["story"].url
+    for _ in range(2):
+        _wsgi_get(app, path, HTTP_COOKIE="staff_sid=1")  # an anonymous reader's cookie, so far
+    calls = _stand_in_for_django(app)
+    settings.SESSION_COOKIE_NAME = "staff_sid"
+    _wsgi_get(app, path, HTTP_COOKIE="staff_sid=1")
+    assert len(calls) == 1  # now a staff session: past the cache
 
 
 def test_a_cached_answer_is_the_same_as_a_rendered_one(client, newsroom, settings):
@@ -1064,17 +1100,60 @@ def test_values_a_reader_could_change_are_kept_in_the_process_as_their_pickle(db
     assert reads == []
 
 
-def test_a_value_that_cannot_be_pickled_is_built_each_time(db):
-    calls: list[int] = []
+class _PicklesOnce:
+    """Pickled by the shared store, refused by the process's copy."""
 
-    def build() -> Any:
-        calls.append(1)
-        return lambda: "a closure cannot be pickled"
+    pickled = 0
 
-    pagecache.memoize("unpicklable", ["site"], build)
-    pagecache.memoize("unpicklable", ["site"], build)
-    assert len(calls) == 2
+    def __reduce__(self) -> Any:
+        _PicklesOnce.pickled += 1
+        if _PicklesOnce.pickled > 1:
+            raise pickle.PicklingError("only once")
+        return (_PicklesOnce, ())
+
+
+def test_a_value_the_process_cannot_pickle_comes_from_the_shared_store(db):
+    _PicklesOnce.pickled = 0
+    first = pagecache.memoize("once", ["site"], _PicklesOnce)
+    second = pagecache.memoize("once", ["site"], lambda: "rebuilt")
+    assert isinstance(first, _PicklesOnce) and isinstance(second, _PicklesOnce)
     assert pagecache._local_memos == {}
+
+
+def test_a_long_value_is_not_pickled_again_on_every_use(db, monkeypatch):
+    monkeypatch.setattr(pagecache, "LOCAL_MEMO_MAX_LENGTH", 100)
+    pickled: list[Any] = []
+    dumps = pickle.dumps
+    monkeypatch.setattr(
+        pagecache.pickle,
+        "dumps",
+        lambda value, *args: (
+            (pickled.append(value) if value == ["x" * 200] else None) or dumps(value, *args)
+        ),
+    )
+    for _ in range(3):
+        assert pagecache.memoize("long list", ["site"], lambda: ["x" * 200]) == ["x" * 200]
+    # Once, when built, to learn it is too long for the process; never on a later use.
+    assert len(pickled) == 1
+
+
+def test_the_process_keeps_a_bounded_number_of_bytes(db, monkeypatch):
+    monkeypatch.setattr(pagecache, "LOCAL_MEMO_BYTES", 250)
+    for i in range(10):
+        pagecache.memoize(f"text:{i}", ["listing"], lambda i=i: str(i) * 100)
+    assert len(pagecache._local_memos) == 2
+    assert pagecache._local_bytes[0] == 200
+
+
+def test_a_kept_pickle_is_retired_when_another_worker_changes_its_tags(db):
+    from django.core.cache import cache
+
+    values = iter([["first"], ["second"]])
+    assert pagecache.memoize("list", ["listing"], lambda: next(values)) == ["first"]
+    assert pagecache.memoize("list", ["listing"], lambda: next(values)) == ["first"]
+    cache.set(pagecache._VERSION_PREFIX + "listing", "from-another-worker", timeout=None)
+    cache.set(pagecache._GENERATION_KEY, "moved-by-another-worker", timeout=None)
+    assert pagecache.memoize("list", ["listing"], lambda: next(values)) == ["second"]
 
 
 def test_values_declared_immutable_are_kept_in_the_process(db, monkeypatch):
@@ -1360,3 +1439,17 @@ def test_a_value_this_release_cannot_read_is_built_again_and_replaced(db):
     assert pagecache.memoize(key, ["site"], lambda: "fresh") == "fresh"
     pagecache.reset()  # read from the shared store, not this process's copy
     assert pagecache.memoize(key, ["site"], lambda: "built again") == "fresh"
+
+
+def test_a_members_variant_is_checked_at_the_interval_the_settings_say_now(db, settings):
+    """The interval is copied at each check; a change of the setting applies at once."""
+    from django.core.cache import cache
+
+    from masthead.membership import variants
+
+    settings.MASTHEAD_PAGE_CACHE_CHECK_MS = 600_000
+    variants._changes_token()  # read now, and good for ten minutes
+    cache.set(variants._CHANGES_KEY, "from-another-worker", timeout=None)
+    assert variants._changes_token() != "from-another-worker"
+    settings.MASTHEAD_PAGE_CACHE_CHECK_MS = 0
+    assert variants._changes_token() == "from-another-worker"
