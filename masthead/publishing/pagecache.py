@@ -318,8 +318,7 @@ LOCAL_MEMO_MAX_LENGTH = 64 * 1024
 # The texts and pickles kept, in all: the oldest go first beyond it.
 LOCAL_MEMO_BYTES = 32 * 1024 * 1024
 _local_memos: OrderedDict[str, _Memo] = OrderedDict()
-_local_sizes: dict[str, int] = {}
-_local_bytes = [0]
+_local_bytes = [0]  # the sum of ``_local_size`` over ``_local_memos``
 # Keys whose pickle was too long to keep: not pickled again on every use.
 _too_long: set[str] = set()
 _local_lock = threading.Lock()
@@ -339,6 +338,14 @@ class _Pickled:
     data: bytes
 
 
+def _local_size(memo: _Memo | None) -> int:
+    """The bytes a kept memo's text or pickle takes (other values count as nothing)."""
+    if memo is None:
+        return 0
+    value = memo.value.data if isinstance(memo.value, _Pickled) else memo.value
+    return len(value) if isinstance(value, (str, bytes)) else 0
+
+
 def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
     if not immutable and not isinstance(memo.value, _LOCAL_TYPES):
         if cache_key in _too_long:
@@ -355,18 +362,16 @@ def _keep_local(cache_key: str, memo: _Memo, *, immutable: bool) -> None:
             return
         # A copy: the memo just stored or read keeps its value for the caller.
         memo = _Memo(_Pickled(data), memo.tags, memo.versions, memo.generation, memo.valid_until)
-    value = memo.value.data if isinstance(memo.value, _Pickled) else memo.value
-    size = len(value) if isinstance(value, (str, bytes)) else 0
+    size = _local_size(memo)
     if size > LOCAL_MEMO_MAX_LENGTH:
         return  # a long text is read from the shared store: memory stays bounded
     with _local_lock:
-        _local_bytes[0] += size - _local_sizes.get(cache_key, 0)
-        _local_sizes[cache_key] = size
+        _local_bytes[0] += size - _local_size(_local_memos.get(cache_key))
         _local_memos[cache_key] = memo
         _local_memos.move_to_end(cache_key)
         while len(_local_memos) > LOCAL_MEMO_ENTRIES or _local_bytes[0] > LOCAL_MEMO_BYTES:
-            old_key, _old = _local_memos.popitem(last=False)
-            _local_bytes[0] -= _local_sizes.pop(old_key, 0)
+            _old_key, old = _local_memos.popitem(last=False)
+            _local_bytes[0] -= _local_size(old)
 
 
 def _usable(memo: Any, gen: str, now: float) -> bool:
@@ -731,7 +736,6 @@ def reset() -> None:
     _seen.update(generation="", at=-1e9)
     with _local_lock:
         _local_memos.clear()
-        _local_sizes.clear()
         _local_bytes[0] = 0
         _too_long.clear()
 
@@ -1322,7 +1326,7 @@ class CachedApplication:
         hit: Hit | None = None
         try:
             raw = tuple(map(environ.get, conf.raw_names))
-            rep = _hot_answer(raw, conf)
+            rep = _hot_answer(raw)
             if rep is None:
                 hit = lookup(
                     method=environ.get("REQUEST_METHOD", "GET"),
@@ -1403,12 +1407,11 @@ def _hot_entry(entry: Entry) -> bool:
     return entry.status == 200 and entry.meter_page is None and not entry.self_checked
 
 
-def _hot_answer(raw: tuple[str | None, ...], conf: _HitSettings) -> Representation | None:
+def _hot_answer(raw: tuple[str | None, ...]) -> Representation | None:
     """The answer to a request in the index, if its entry is kept and current.
 
-    The generation check is ``_valid_entry``'s cheap half (``generation(fresh=False)``,
-    written out: this is every cached page's path); when the generation moved, the full
-    lookup checks the entry's versions (and puts it back here).
+    The generation check is ``_valid_entry``'s cheap half; when the generation moved,
+    the full lookup checks the entry's versions (and puts it back here).
     """
     found = _hot_requests.get(raw)
     if found is None:
@@ -1419,16 +1422,13 @@ def _hot_answer(raw: tuple[str | None, ...], conf: _HitSettings) -> Representati
 
         if variant_for_cookie(member_cookie) != variant:
             return None  # the member's access changed: ``lookup`` finds the new key
-    entry = (_store if _store is not None else store()).get(key)
-    if entry is None or entry.status != 200 or entry.meter_page is not None:
-        return None
-    if entry.valid_until is not None and time.time() >= entry.valid_until:
-        return None
-    if time.monotonic() - _seen["at"] < conf.check_seconds:
-        current = _seen["generation"]
-    else:
-        current = generation()
-    if entry.checked_generation != current or entry.self_checked:
+    entry = store().get(key)
+    if (
+        entry is None
+        or not _hot_entry(entry)
+        or (entry.valid_until is not None and time.time() >= entry.valid_until)
+        or entry.checked_generation != generation(fresh=False)
+    ):
         return None
     return entry.representation(codings)
 
