@@ -9,7 +9,11 @@ Seeds a large demo archive (``seed_demo --size large``, 20,000 articles) once in
 - nginx (the Debian package) serving the very bytes of one article, fetched once from
   masthead and written to a temporary folder, with ``worker_processes auto`` and no
   access log: the reference every ratio is taken against. It serves masthead's own gzip
-  encoding of those bytes (``gzip_static``) to clients that accept gzip.
+  encoding of those bytes (``gzip_static``) to clients that accept gzip;
+- granian, started with ``masthead serve``'s own command line, running a WSGI app that
+  returns those gzip bytes with masthead's headers and does nothing else
+  (``benchmarks/wsgi_floor.py``): the server's own ceiling for a cached hit, shown
+  with its ratio to nginx but no target.
 
 Every case sends ``Accept-Encoding: gzip``, as every browser does: masthead's page cache
 keeps each page compressed, and nginx serves the same compressed bytes. Two more rows
@@ -89,8 +93,12 @@ class Target:
 
     ratio: float | None = None
     rate: float | None = None
+    # Shown instead of a target by a row that only informs.
+    note: str | None = None
 
     def label(self) -> str:
+        if self.note is not None:
+            return self.note
         if self.ratio is not None:
             return f"≥ {self.ratio:g} of nginx"
         if self.rate is not None:
@@ -110,6 +118,8 @@ class Target:
 BROWSER = {"Accept-Encoding": "gzip"}
 NGINX = "nginx, the same article bytes from disk"
 NGINX_PLAIN = "nginx, the same article bytes, uncompressed"
+FLOOR = "granian, a WSGI app that only returns the same bytes"
+ANONYMOUS = "anonymous article, cached"
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,8 @@ class Case:
     headers: dict[str, str] = field(default_factory=lambda: dict(BROWSER))
     # The reference row its ratio is taken against; None for a reference itself.
     against: str | None = NGINX
+    # Run right after its reference for a ratio, like a case with a ratio target.
+    paired: bool = False
 
 
 @dataclass
@@ -163,7 +175,7 @@ def main() -> None:
         )
 
     data_dir = _prepare_data(args)
-    port, uncached_port, nginx_port = free_port(), free_port(), free_port()
+    port, uncached_port, nginx_port, floor_port = free_port(), free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     os.environ.update(
         {
@@ -189,17 +201,25 @@ def main() -> None:
         ),
     }
     nginx_proc: subprocess.Popen[bytes] | None = None
+    floor_proc: subprocess.Popen[bytes] | None = None
     html_dir = Path(tempfile.mkdtemp(prefix="masthead-bench-nginx-"))
     try:
         wait_for(base + fixture.article)
         wait_for(f"http://127.0.0.1:{uncached_port}{fixture.article}")
         nginx_proc = _start_nginx(nginx, html_dir, nginx_port, base + fixture.article, fixture)
+        floor_proc = _start_floor(html_dir, floor_port, base + fixture.article, args.workers)
         more = _show_more_path(base)
         uncached = f"http://127.0.0.1:{uncached_port}"
         nginx_base = f"http://127.0.0.1:{nginx_port}"
         cases = [
             Case(NGINX, nginx_base + fixture.article, Target(), against=None),
-            Case("anonymous article, cached", base + fixture.article, Target(ratio=0.9)),
+            Case(ANONYMOUS, base + fixture.article, Target(ratio=0.9)),
+            Case(
+                FLOOR,
+                f"http://127.0.0.1:{floor_port}{fixture.article}",
+                Target(note="— (the server's ceiling)"),
+                paired=True,
+            ),
             Case(
                 "paying member, same article",
                 base + fixture.article,
@@ -244,6 +264,9 @@ def main() -> None:
     finally:
         if nginx_proc is not None:
             _stop_nginx(nginx_proc)
+        if floor_proc is not None:
+            floor_proc.terminate()
+            floor_proc.wait(timeout=60)
         for proc in servers.values():
             proc.terminate()
         for proc in servers.values():
@@ -465,6 +488,41 @@ http {{
     sys.exit(f"nginx did not serve the article: {log.strip().splitlines()[-1:] or 'no log'}")
 
 
+def _start_floor(
+    folder: Path, port: int, article_url: str, workers: int
+) -> subprocess.Popen[bytes]:
+    """granian with ``masthead serve``'s options, running ``benchmarks/wsgi_floor.py``
+    on the article's gzip bytes and masthead's own headers for them."""
+    import json
+
+    from masthead.management.commands.serve import granian_command
+
+    request = urllib.request.Request(article_url, headers=BROWSER)  # noqa: S310  # loopback only
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # loopback only
+        body = response.read()
+        # What the server adds to masthead's answers it adds here too; urllib's request
+        # asked to close the connection, which wrk's keep-alive requests do not.
+        added = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
+        headers = [(k, v) for k, v in response.getheaders() if k.lower() not in added]
+    (folder / "floor.body").write_bytes(body)
+    spec = folder / "floor.json"
+    spec.write_text(json.dumps({"body": str(folder / "floor.body"), "headers": headers}))
+    proc = subprocess.Popen(  # noqa: S603  # our own interpreter and the server we depend on
+        granian_command(
+            "127.0.0.1", port, workers, application="benchmarks.wsgi_floor:application"
+        ),
+        cwd=ROOT,
+        env={**os.environ, "BENCH_FLOOR_RESPONSE": str(spec), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_for(f"http://127.0.0.1:{port}/")
+    if _get(f"http://127.0.0.1:{port}/", BROWSER) != (200, body):
+        proc.terminate()
+        sys.exit("The WSGI floor app did not answer the article's bytes; the benchmark is wrong.")
+    return proc
+
+
 def _stop_nginx(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGQUIT)  # graceful: workers finish, then the master
@@ -552,7 +610,7 @@ def _measure(wrk: str, cases: list[Case], args: argparse.Namespace) -> Measured:
 
     for round_number in range(1, args.runs + 1):
         for case in cases:
-            if case.against is None or case.target.ratio is None:
+            if case.against is None or (case.target.ratio is None and not case.paired):
                 timed(case, round_number)
                 continue
             reference = timed(by_name[case.against], round_number, pairing=True)
@@ -675,6 +733,8 @@ def _report(
         f"| publish-to-visible | — | — | ≤ 1,000 ms | {met} | {timing} "
         f"| {visible.missed} not visible within {VISIBLE_TIMEOUT:g} s |"
     )
+    floor = statistics.median(measured.ratios[FLOOR])
+    anonymous = statistics.median(measured.ratios[ANONYMOUS])
     sizes = {
         case.name: statistics.median(run.bytes_per_request for run in runs[case.name])
         for case in cases
@@ -683,6 +743,9 @@ def _report(
         "",
         "Every case but the last two sends `Accept-Encoding: gzip`, as browsers do; nginx "
         "then serves masthead's own gzip bytes of the article (`gzip_static`).",
+        f"A WSGI app that does nothing but return those bytes, under granian with `masthead "
+        f"serve`'s options, serves {floor:.2f} of nginx's rate: the ceiling of any cached "
+        f"hit on this machine. masthead's anonymous hits reach {anonymous / floor:.2f} of it.",
         f"Bytes per response, headers included: nginx {sizes[NGINX]:,.0f} gzip, "
         f"{sizes[NGINX_PLAIN]:,.0f} plain; masthead's anonymous article "
         f"{sizes['anonymous article, cached']:,.0f} gzip, "

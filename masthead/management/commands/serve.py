@@ -61,29 +61,7 @@ class Command(BaseCommand):
             children.append(("worker", worker))
             self.stdout.write(f"Started a task worker (pid {worker.pid}).")
         server = subprocess.Popen(  # noqa: S603  # our own interpreter and the server we depend on
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "wsgi",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                # One blocking thread per process: granian's default thread pool is
-                # slower than a plain process for Django's synchronous views.
-                "--blocking-threads",
-                "1",
-                "--no-ws",
-                # A worker killed from outside (the kernel's OOM killer) is replaced; without
-                # this granian stops the whole server when one worker dies.
-                "--respawn-failed-workers",
-                "--access-log" if settings.DEBUG else "--no-access-log",
-                "masthead.wsgi:application",
-            ],
+            granian_command(host, port, workers, access_log=settings.DEBUG),
             env=env,
             start_new_session=True,
         )
@@ -148,6 +126,44 @@ class Command(BaseCommand):
         self.stdout.write("Collecting static files...")
         self.stdout.flush()
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def granian_command(
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    application: str = "masthead.wsgi:application",
+    access_log: bool = False,
+) -> list[str]:
+    """The command line that serves ``application`` with granian as ``serve`` tunes it.
+
+    The page benchmark starts a WSGI app that does nothing with this same line, to
+    measure the server's own ceiling (decision 0019).
+    """
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        # One blocking thread per process: granian's default thread pool is
+        # slower than a plain process for Django's synchronous views.
+        "--blocking-threads",
+        "1",
+        "--no-ws",
+        # A worker killed from outside (the kernel's OOM killer) is replaced; without
+        # this granian stops the whole server when one worker dies.
+        "--respawn-failed-workers",
+        "--access-log" if access_log else "--no-access-log",
+        application,
+    ]
 
 
 def available_cores() -> int:
