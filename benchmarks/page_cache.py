@@ -516,10 +516,16 @@ def _start_floor(
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
-    wait_for(f"http://127.0.0.1:{port}/")
-    if _get(f"http://127.0.0.1:{port}/", BROWSER) != (200, body):
+    try:
+        wait_for(f"http://127.0.0.1:{port}/")
+        if _get(f"http://127.0.0.1:{port}/", BROWSER) != (200, body):
+            sys.exit(
+                "The WSGI floor app did not answer the article's bytes; the benchmark is wrong."
+            )
+    except BaseException:  # sys.exit included: the caller never gets the process to stop
         proc.terminate()
-        sys.exit("The WSGI floor app did not answer the article's bytes; the benchmark is wrong.")
+        proc.wait(timeout=60)
+        raise
     return proc
 
 
@@ -748,7 +754,7 @@ def _report(
         f"hit on this machine. masthead's anonymous hits reach {anonymous / floor:.2f} of it.",
         f"Bytes per response, headers included: nginx {sizes[NGINX]:,.0f} gzip, "
         f"{sizes[NGINX_PLAIN]:,.0f} plain; masthead's anonymous article "
-        f"{sizes['anonymous article, cached']:,.0f} gzip, "
+        f"{sizes[ANONYMOUS]:,.0f} gzip, "
         f"{sizes['anonymous article, cached, uncompressed']:,.0f} plain (the same bodies); "
         f"home {sizes['home']:,.0f}, Content API browse "
         f"{sizes['Content API posts browse, cached']:,.0f} gzip.",

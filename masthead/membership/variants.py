@@ -12,6 +12,7 @@ one of the member's memberships, and at most an hour.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from typing import Any
 
@@ -38,16 +39,21 @@ _local: dict[str, tuple[str, float, str]] = {}
 # "every": how long a token read stays current, copied from the settings at each read
 # (a lazy settings lookup on every signed-in member's hit was a tenth of its cost).
 _seen: dict[str, Any] = {"changes": "", "at": -1e9, "every": 0.0}
+# Held while ``_seen`` is refreshed or changed here: a thread that read the old token must
+# not write it over a change another thread made meanwhile (the change would stay unseen
+# in this process for up to the check interval).
+_seen_lock = threading.Lock()
 
 
 def _changes_token() -> str:
     now = time.monotonic()
     if now - _seen["at"] >= _seen["every"]:
-        _seen.update(
-            changes=str(cache.get(_CHANGES_KEY, "")),
-            at=now,
-            every=settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000,
-        )
+        with _seen_lock:
+            _seen.update(
+                changes=str(cache.get(_CHANGES_KEY, "")),
+                at=now,
+                every=settings.MASTHEAD_PAGE_CACHE_CHECK_MS / 1000,
+            )
     return str(_seen["changes"])
 
 
@@ -142,8 +148,9 @@ def _forget_all() -> None:
 
 def _changed() -> None:
     token = secrets.token_hex(8)
-    cache.set(_CHANGES_KEY, token, timeout=None)
-    _seen.update(changes=token, at=time.monotonic())
+    with _seen_lock:
+        cache.set(_CHANGES_KEY, token, timeout=None)
+        _seen.update(changes=token, at=time.monotonic())
 
 
 def reset() -> None:

@@ -77,6 +77,10 @@ def _new_token() -> str:
 
 
 _seen: dict[str, Any] = {"generation": "", "at": -1e9}
+# Held while ``_seen`` is refreshed from the shared store or moved by this process: a
+# thread that read the old generation must not write it over a move made meanwhile by
+# another thread, which would hide that move for up to the check interval.
+_seen_lock = threading.Lock()
 
 
 class _HitSettings:
@@ -176,11 +180,12 @@ def generation(*, fresh: bool = True) -> str:
     now = time.monotonic()
     if not fresh and now - _seen["at"] < _settings().check_seconds:
         return str(_seen["generation"])
-    value = cache.get(_GENERATION_KEY)
-    if value is None:
-        cache.add(_GENERATION_KEY, _new_token(), timeout=None)
+    with _seen_lock:
         value = cache.get(_GENERATION_KEY)
-    _seen.update(generation=str(value), at=now)
+        if value is None:
+            cache.add(_GENERATION_KEY, _new_token(), timeout=None)
+            value = cache.get(_GENERATION_KEY)
+        _seen.update(generation=str(value), at=now)
     return str(value)
 
 
@@ -286,8 +291,9 @@ def _new_versions(tags: list[str]) -> None:
 
 def _move_generation() -> None:
     new_generation = _new_token()
-    cache.set(_GENERATION_KEY, new_generation, timeout=None)
-    _seen.update(generation=new_generation, at=time.monotonic())
+    with _seen_lock:
+        cache.set(_GENERATION_KEY, new_generation, timeout=None)
+        _seen.update(generation=new_generation, at=time.monotonic())
     # A request that changes content and then renders must not take parts as checked at
     # the generation it began with: from here on they are checked afresh.
     _render_generation.set(None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -1453,3 +1454,64 @@ def test_a_members_variant_is_checked_at_the_interval_the_settings_say_now(db, s
     assert variants._changes_token() != "from-another-worker"
     settings.MASTHEAD_PAGE_CACHE_CHECK_MS = 0
     assert variants._changes_token() == "from-another-worker"
+
+
+def _moved_during_a_read(monkeypatch: Any, key: str, move: Any) -> threading.Thread:
+    """A thread that runs ``move`` while this thread reads ``key`` from the shared store.
+
+    The read waits up to 0.3 s for it: a move that must wait for the read to be done
+    (as it must) then runs after it; one that need not runs inside it.
+    """
+    from django.core.cache import cache
+
+    real_get = cache.get
+    mover = threading.Thread(target=move)
+
+    def get_while_moving(name: str, *args: Any, **kwargs: Any) -> Any:
+        value = real_get(name, *args, **kwargs)
+        if name == key and mover.ident is None:
+            mover.start()
+            mover.join(timeout=0.3)
+        return value
+
+    # The cache of this thread only: the mover's thread has a cache object of its own.
+    monkeypatch.setattr(cache, "get", get_while_moving)
+    return mover
+
+
+def test_a_generation_moved_by_another_thread_during_a_read_is_not_undone(
+    db, monkeypatch, settings
+):
+    from django.core.cache import cache
+
+    # What this process saw stays current for ten minutes: only a move made here shows.
+    settings.MASTHEAD_PAGE_CACHE_CHECK_MS = 600_000
+    before = pagecache.generation()
+    mover = _moved_during_a_read(monkeypatch, pagecache._GENERATION_KEY, pagecache._move_generation)
+    pagecache.generation()  # its read of the shared store starts the move
+    mover.join()
+    monkeypatch.undo()
+    moved = cache.get(pagecache._GENERATION_KEY)
+    assert moved != before
+    assert pagecache.generation(fresh=False) == moved  # seen at once, not an interval later
+
+
+def test_a_variant_change_made_by_another_thread_during_a_read_is_not_undone(
+    db, monkeypatch, settings
+):
+    from django.core.cache import cache
+
+    from masthead.membership import variants
+
+    # What this process saw stays current for ten minutes: only a change made here shows.
+    settings.MASTHEAD_PAGE_CACHE_CHECK_MS = 600_000
+    variants._changed()
+    before = cache.get(variants._CHANGES_KEY)
+    variants.reset()  # the next token is read from the shared store
+    mover = _moved_during_a_read(monkeypatch, variants._CHANGES_KEY, variants._changed)
+    variants._changes_token()
+    mover.join()
+    monkeypatch.undo()
+    changed = cache.get(variants._CHANGES_KEY)
+    assert changed != before
+    assert variants._changes_token() == changed
