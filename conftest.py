@@ -97,6 +97,12 @@ def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Connections the test opened while Playwright's loop ran are kept apart from the
+        # thread's others (asgiref's Local): closed here, or they outlive the test and
+        # PostgreSQL cannot drop the test database at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
